@@ -24,9 +24,10 @@ type ErrorEntry struct {
 	ReasonCode int    // ERR_GET_REASON
 }
 
-// String formats the entry like ERR_error_string_n: "error:0A0000B9:SSL routines::no cipher match".
+// String formats the entry like ERR_error_string_n of OpenSSL 3, which leaves
+// the function field empty: "error:0A0000B9:SSL routines::no cipher match".
 func (e ErrorEntry) String() string {
-	return fmt.Sprintf("error:%08X:%s:%s:%s", e.Code, e.libText(), e.Func, e.reasonText())
+	return fmt.Sprintf("error:%08X:%s::%s", e.Code, e.libText(), e.reasonText())
 }
 
 // PrintLine formats the entry like ERR_print_errors, without the thread id
