@@ -1,5 +1,6 @@
 #include "bridge.h"
 #include "_cgo_export.h"
+#include "conn.h"
 
 static long nt_counts[NT_OBJ__COUNT];
 int nt_ssl_handle_idx = -1;
@@ -35,6 +36,8 @@ int nt_init(void) {
             return 0;
     nt_ssl_handle_idx = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, NULL, handle_free);
     nt_ctx_handle_idx = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, handle_free);
+    if (!nt_conn_init_method())
+        return 0;
     ERR_clear_error();
     return nt_ssl_handle_idx >= 0 && nt_ctx_handle_idx >= 0;
 }

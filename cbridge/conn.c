@@ -1,0 +1,341 @@
+/*
+ * conn.c — the record engine's C half.
+ *
+ * Each SSL gets one "window" BIO (both read and write side). Before an SSL call
+ * Go lends it two windows of Go memory: the ciphertext received so far (input)
+ * and free space for ciphertext to send (output). OpenSSL reads records straight
+ * out of the input window and writes records straight into the output window, so
+ * ciphertext is copied once per direction, as with a socket. What does not fit
+ * in the output window goes to a C-owned overflow buffer that Go drains after the
+ * call. The windows are cleared before the call returns: C keeps no Go pointer.
+ *
+ * One cgo call per step: nt_conn_step runs SSL_do_handshake / SSL_read_ex (in a
+ * loop while records are available) / SSL_write_ex / SSL_shutdown / a key update
+ * / a renegotiation, and reports what it consumed, produced and what happened.
+ */
+#include "bridge.h"
+#include "conn.h"
+#include <stdlib.h>
+#include <string.h>
+
+static BIO_METHOD *win_method;
+
+static int win_write(BIO *b, const char *data, int len) {
+    nt_conn *c = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (c == NULL || len < 0)
+        return -1;
+    size_t n = (size_t)len;
+    /* Fill the Go window first, unless older bytes already wait in overflow. */
+    if (c->ovf_len == c->ovf_off && c->out != NULL && c->out_len < c->out_cap) {
+        size_t room = c->out_cap - c->out_len;
+        size_t k = n < room ? n : room;
+        memcpy(c->out + c->out_len, data, k);
+        c->out_len += k;
+        data += k;
+        n -= k;
+    }
+    if (n > 0) {
+        if (c->ovf_off > 0 && c->ovf_off == c->ovf_len) {
+            c->ovf_off = c->ovf_len = 0;
+        }
+        if (c->ovf_len + n > c->ovf_cap) {
+            size_t cap = c->ovf_cap ? c->ovf_cap : 16384;
+            while (cap < c->ovf_len + n)
+                cap *= 2;
+            unsigned char *p = realloc(c->ovf, cap);
+            if (p == NULL)
+                return -1;
+            c->ovf = p;
+            c->ovf_cap = cap;
+        }
+        memcpy(c->ovf + c->ovf_len, data, n);
+        c->ovf_len += n;
+    }
+    c->produced += (size_t)len;
+    return len;
+}
+
+static int win_read(BIO *b, char *dst, int len) {
+    nt_conn *c = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (c == NULL || len < 0)
+        return -1;
+    size_t avail = c->in_len - c->in_off;
+    if (avail == 0) {
+        if (c->in_eof)
+            return 0;
+        BIO_set_retry_read(b);
+        return -1;
+    }
+    size_t k = (size_t)len < avail ? (size_t)len : avail;
+    memcpy(dst, c->in + c->in_off, k);
+    c->in_off += k;
+    return (int)k;
+}
+
+static int win_puts(BIO *b, const char *s) { return win_write(b, s, (int)strlen(s)); }
+
+static long win_ctrl(BIO *b, int cmd, long num, void *ptr) {
+    (void)ptr;
+    nt_conn *c = BIO_get_data(b);
+    switch (cmd) {
+    case BIO_CTRL_FLUSH:
+    case BIO_CTRL_DUP:
+        return 1;
+    case BIO_CTRL_PENDING:
+        return c ? (long)(c->in_len - c->in_off) : 0;
+    case BIO_CTRL_WPENDING:
+        return c ? (long)(c->out_len + (c->ovf_len - c->ovf_off)) : 0;
+    case BIO_CTRL_EOF:
+        return c ? (c->in_eof && c->in_off == c->in_len) : 1;
+    case BIO_CTRL_GET_CLOSE:
+        return BIO_get_shutdown(b);
+    case BIO_CTRL_SET_CLOSE:
+        BIO_set_shutdown(b, (int)num);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int win_create(BIO *b) {
+    BIO_set_init(b, 1);
+    BIO_set_data(b, NULL);
+    return 1;
+}
+
+static int win_destroy(BIO *b) {
+    nt_conn *c = BIO_get_data(b);
+    if (c != NULL) {
+        free(c->ovf);
+        free(c);
+        BIO_set_data(b, NULL);
+    }
+    return 1;
+}
+
+int nt_conn_init_method(void) {
+    int idx = BIO_get_new_index();
+    if (idx == -1)
+        return 0;
+    BIO_METHOD *m = BIO_meth_new(idx | BIO_TYPE_SOURCE_SINK, "nodetls window");
+    if (m == NULL)
+        return 0;
+    if (!BIO_meth_set_write(m, win_write) || !BIO_meth_set_read(m, win_read) ||
+        !BIO_meth_set_puts(m, win_puts) || !BIO_meth_set_ctrl(m, win_ctrl) ||
+        !BIO_meth_set_create(m, win_create) || !BIO_meth_set_destroy(m, win_destroy)) {
+        BIO_meth_free(m);
+        return 0;
+    }
+    win_method = m;
+    return 1;
+}
+
+nt_conn *nt_conn_of(const SSL *s) {
+    BIO *b = SSL_get_rbio(s);
+    return b ? BIO_get_data(b) : NULL;
+}
+
+static void info_cb(const SSL *s, int where, int ret) {
+    (void)ret;
+    nt_conn *c = nt_conn_of(s);
+    if (c == NULL)
+        return;
+    if (where & SSL_CB_HANDSHAKE_START)
+        c->hs_starts++;
+    if (where & SSL_CB_HANDSHAKE_DONE)
+        c->hs_dones++;
+    if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ)) {
+        c->alert_recv = ret;
+    }
+    if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE)) {
+        c->alert_sent = ret;
+    }
+}
+
+/* Node's rule: the verify callback accepts during the handshake; the result
+ * (SSL_get_verify_result) is judged after it. */
+static int accept_verify_cb(int ok, X509_STORE_CTX *ctx) {
+    (void)ok;
+    (void)ctx;
+    return 1;
+}
+
+nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle) {
+    ERR_clear_error();
+    SSL *s = SSL_new(ctx);
+    if (s == NULL)
+        return nt_fail("SSL_new");
+    nt_conn *c = calloc(1, sizeof(*c));
+    BIO *b = c ? BIO_new(win_method) : NULL;
+    if (b == NULL) {
+        free(c);
+        SSL_free(s);
+        return nt_fail("BIO_new");
+    }
+    BIO_set_data(b, c);
+    BIO_up_ref(b); /* one reference for the read side, one for the write side */
+    SSL_set_bio(s, b, b);
+    if (handle != 0 && !SSL_set_ex_data(s, nt_ssl_handle_idx, (void *)handle)) {
+        SSL_free(s); /* the handle is released by the ex_data free hook only if set */
+        return nt_fail("SSL_set_ex_data");
+    }
+    SSL_set_mode(s, SSL_MODE_AUTO_RETRY | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_set_info_callback(s, info_cb);
+    SSL_set_verify(s, SSL_get_verify_mode(s), accept_verify_cb);
+    if (server)
+        SSL_set_accept_state(s);
+    else
+        SSL_set_connect_state(s);
+    return nt_ok(1, s);
+}
+
+void nt_conn_free(SSL *s) { SSL_free(s); }
+
+static void capture_flags(SSL *s, nt_conn *c, nt_step *st) {
+    int f = 0;
+    if (SSL_is_init_finished(s))
+        f |= NT_F_INIT_FINISHED;
+    int sd = SSL_get_shutdown(s);
+    if (sd & SSL_RECEIVED_SHUTDOWN)
+        f |= NT_F_RECEIVED_SHUTDOWN;
+    if (sd & SSL_SENT_SHUTDOWN)
+        f |= NT_F_SENT_SHUTDOWN;
+    st->flags = f;
+    st->hs_starts = c->hs_starts;
+    st->hs_dones = c->hs_dones;
+    st->alert_recv = c->alert_recv;
+    st->alert_sent = c->alert_sent;
+}
+
+static void set_error(SSL *s, nt_step *st, int ret) {
+    int e = SSL_get_error(s, ret);
+    st->ssl_err = e;
+    if (e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL)
+        st->err = nt_capture();
+    else
+        ERR_clear_error();
+}
+
+nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int in_eof,
+                     unsigned char *out, size_t out_cap, unsigned char *buf, size_t buf_len) {
+    nt_step st;
+    memset(&st, 0, sizeof st);
+    nt_conn *c = nt_conn_of(s);
+    if (c == NULL) {
+        st.ret = -1;
+        st.ssl_err = SSL_ERROR_SSL;
+        st.err = nt_capture_or("connection has no window BIO");
+        return st;
+    }
+    ERR_clear_error();
+    c->in = in;
+    c->in_len = in_len;
+    c->in_off = 0;
+    c->in_eof = in_eof;
+    c->out = out;
+    c->out_cap = out_cap;
+    c->out_len = 0;
+    c->produced = 0;
+
+    int ret;
+    size_t n = 0;
+    switch (op) {
+    case NT_OP_HANDSHAKE:
+        ret = SSL_do_handshake(s);
+        st.ret = ret;
+        if (ret != 1)
+            set_error(s, &st, ret);
+        break;
+    case NT_OP_READ: {
+        size_t done = 0;
+        for (;;) {
+            ret = SSL_read_ex(s, buf + done, buf_len - done, &n);
+            if (ret == 1) {
+                done += n;
+                if (done == buf_len)
+                    break;
+                /* Keep going only while a whole record may be waiting. */
+                if (SSL_pending(s) == 0 && c->in_len - c->in_off < 5)
+                    break;
+                continue;
+            }
+            if (done > 0) {
+                /* Report the data now; a real failure is also captured now, since
+                 * OpenSSL's queue will be gone by the next call. */
+                int e = SSL_get_error(s, ret);
+                if (e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN)
+                    set_error(s, &st, ret);
+                else
+                    ERR_clear_error();
+            } else {
+                set_error(s, &st, ret);
+            }
+            break;
+        }
+        st.ret = (long)done;
+        break;
+    }
+    case NT_OP_WRITE:
+        ret = SSL_write_ex(s, buf, buf_len, &n);
+        st.ret = ret == 1 ? (long)n : -1;
+        if (ret != 1)
+            set_error(s, &st, ret);
+        break;
+    case NT_OP_SHUTDOWN:
+        ret = SSL_shutdown(s);
+        st.ret = ret;
+        if (ret < 0)
+            set_error(s, &st, ret);
+        break;
+    case NT_OP_KEY_UPDATE:
+        ret = SSL_key_update(s, SSL_KEY_UPDATE_REQUESTED);
+        if (ret == 1)
+            ret = SSL_do_handshake(s);
+        st.ret = ret;
+        if (ret != 1)
+            set_error(s, &st, ret);
+        break;
+    case NT_OP_RENEGOTIATE:
+        ret = SSL_renegotiate(s);
+        if (ret == 1)
+            ret = SSL_do_handshake(s);
+        st.ret = ret;
+        if (ret != 1)
+            set_error(s, &st, ret);
+        break;
+    default:
+        st.ret = -1;
+        st.ssl_err = SSL_ERROR_SSL;
+        st.err = nt_capture_or("unknown engine operation");
+    }
+
+    st.in_used = c->in_off;
+    st.out_len = c->out_len;
+    st.ovf_pending = c->ovf_len - c->ovf_off;
+    capture_flags(s, c, &st);
+    c->in = NULL;
+    c->out = NULL;
+    c->in_len = c->in_off = c->out_cap = c->out_len = 0;
+    return st;
+}
+
+size_t nt_conn_take_overflow(SSL *s, unsigned char *dst, size_t cap) {
+    nt_conn *c = nt_conn_of(s);
+    if (c == NULL)
+        return 0;
+    size_t avail = c->ovf_len - c->ovf_off;
+    size_t k = avail < cap ? avail : cap;
+    memcpy(dst, c->ovf + c->ovf_off, k);
+    c->ovf_off += k;
+    if (c->ovf_off == c->ovf_len) {
+        c->ovf_off = c->ovf_len = 0;
+        if (c->ovf_cap > 256 * 1024) {
+            free(c->ovf);
+            c->ovf = NULL;
+            c->ovf_cap = 0;
+        }
+    }
+    return k;
+}

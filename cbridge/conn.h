@@ -1,0 +1,63 @@
+/* conn.h — the record engine's state shared by conn.c and the callbacks. */
+#ifndef NODETLS_CONN_H
+#define NODETLS_CONN_H
+
+#include "bridge.h"
+
+/* Per-SSL engine state, owned by the window BIO (freed with it). */
+typedef struct nt_conn {
+    /* Input window: Go memory, valid only during a step. */
+    const unsigned char *in;
+    size_t in_len, in_off;
+    int in_eof;
+    /* Output window: Go memory, valid only during a step. */
+    unsigned char *out;
+    size_t out_cap, out_len;
+    /* Output that did not fit in the window: C memory, drained by Go. */
+    unsigned char *ovf;
+    size_t ovf_len, ovf_off, ovf_cap;
+    size_t produced;
+    /* Events seen by the info callback. */
+    unsigned hs_starts, hs_dones;
+    int alert_recv, alert_sent;
+    /* Which Go callbacks this connection wants (NT_CB_* bits). */
+    unsigned callbacks;
+} nt_conn;
+
+enum {
+    NT_OP_HANDSHAKE = 1,
+    NT_OP_READ,
+    NT_OP_WRITE,
+    NT_OP_SHUTDOWN,
+    NT_OP_KEY_UPDATE,
+    NT_OP_RENEGOTIATE,
+};
+
+enum {
+    NT_F_INIT_FINISHED = 1,
+    NT_F_RECEIVED_SHUTDOWN = 2,
+    NT_F_SENT_SHUTDOWN = 4,
+};
+
+/* What one engine step did. */
+typedef struct nt_step {
+    long ret;          /* bytes read/written, or the SSL call's return value */
+    int ssl_err;       /* SSL_get_error of the failing call, 0 if none */
+    int flags;         /* NT_F_* */
+    size_t in_used;    /* input bytes consumed */
+    size_t out_len;    /* bytes written into the output window */
+    size_t ovf_pending;/* bytes waiting in overflow */
+    unsigned hs_starts, hs_dones;
+    int alert_recv, alert_sent;
+    nt_errq *err;      /* the captured queue on SSL_ERROR_SSL / SYSCALL */
+} nt_step;
+
+int nt_conn_init_method(void);
+nt_conn *nt_conn_of(const SSL *s);
+nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle);
+void nt_conn_free(SSL *s);
+nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int in_eof,
+                     unsigned char *out, size_t out_cap, unsigned char *buf, size_t buf_len);
+size_t nt_conn_take_overflow(SSL *s, unsigned char *dst, size_t cap);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * hooks.c — OpenSSL callbacks. The context-level hooks are installed once per
+ * SSL_CTX (nt_ctx_install_hooks); each finds its connection through the SSL's
+ * ex_data handle and calls into Go only when that connection asked for the
+ * callback (nt_conn.callbacks), so an unused hook costs a few instructions.
+ */
+#include "bridge.h"
+#include "conn.h"
+#include "hooks.h"
+#include "_cgo_export.h"
+#include <string.h>
+
+static uintptr_t handle_of(const SSL *s) {
+    return (uintptr_t)SSL_get_ex_data(s, nt_ssl_handle_idx);
+}
+
+static int wants(const SSL *s, unsigned bit) {
+    nt_conn *c = nt_conn_of(s);
+    return c != NULL && (c->callbacks & bit) && handle_of(s) != 0;
+}
+
+void nt_conn_want(SSL *s, unsigned bits) {
+    nt_conn *c = nt_conn_of(s);
+    if (c != NULL)
+        c->callbacks = bits;
+}
+
+static int alpn_select_tramp(SSL *s, const unsigned char **out, unsigned char *outlen,
+                             const unsigned char *in, unsigned int inlen, void *arg) {
+    (void)arg;
+    if (!wants(s, NT_CB_ALPN))
+        return SSL_TLSEXT_ERR_NOACK;
+    int off = ntALPNSelect(handle_of(s), (unsigned char *)in, inlen);
+    if (off >= 0 && (unsigned)off < inlen && (unsigned)off + 1 + in[off] <= inlen) {
+        *out = in + off + 1;
+        *outlen = in[off];
+        return SSL_TLSEXT_ERR_OK;
+    }
+    if (off == NT_ALPN_NOACK)
+        return SSL_TLSEXT_ERR_NOACK;
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+static int servername_tramp(SSL *s, int *al, void *arg) {
+    (void)arg;
+    if (!wants(s, NT_CB_SNI))
+        return SSL_TLSEXT_ERR_OK; /* as Node: always acknowledge */
+    const char *name = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
+    nt_sni_answer a = ntServerName(handle_of(s), (char *)name);
+    if (a.verdict != 0) {
+        *al = SSL_AD_INTERNAL_ERROR;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    if (a.ctx != NULL && a.ctx != SSL_get_SSL_CTX(s))
+        SSL_set_SSL_CTX(s, a.ctx);
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static unsigned int psk_server_tramp(SSL *s, const char *identity, unsigned char *psk,
+                                     unsigned int max_psk_len) {
+    if (!wants(s, NT_CB_PSK_SERVER))
+        return 0;
+    int n = ntPSKServer(handle_of(s), (char *)identity, psk, max_psk_len);
+    return n > 0 ? (unsigned)n : 0;
+}
+
+static unsigned int psk_client_tramp(SSL *s, const char *hint, char *identity,
+                                     unsigned int max_identity_len, unsigned char *psk,
+                                     unsigned int max_psk_len) {
+    if (!wants(s, NT_CB_PSK_CLIENT))
+        return 0;
+    int n = ntPSKClient(handle_of(s), (char *)hint, identity, max_identity_len, psk, max_psk_len);
+    return n > 0 ? (unsigned)n : 0;
+}
+
+void nt_conn_set_psk(SSL *s, int server, int client) {
+    SSL_set_psk_server_callback(s, server ? psk_server_tramp : NULL);
+    SSL_set_psk_client_callback(s, client ? psk_client_tramp : NULL);
+}
+
+static int new_session_tramp(SSL *s, SSL_SESSION *sess) {
+    if (wants(s, NT_CB_NEW_SESSION))
+        ntNewSession(handle_of(s), sess);
+    return 0; /* OpenSSL keeps no extra reference */
+}
+
+static SSL_SESSION *get_session_tramp(SSL *s, const unsigned char *id, int idlen, int *copy) {
+    *copy = 0;
+    if (!wants(s, NT_CB_GET_SESSION))
+        return NULL;
+    return ntGetSession(handle_of(s), (unsigned char *)id, idlen);
+}
+
+static void keylog_tramp(const SSL *s, const char *line) {
+    if (wants(s, NT_CB_KEYLOG))
+        ntKeylog(handle_of(s), (char *)line);
+}
+
+static int status_tramp(SSL *s, void *arg) {
+    (void)arg;
+    if (SSL_is_server(s)) {
+        if (!wants(s, NT_CB_OCSP))
+            return SSL_TLSEXT_ERR_NOACK;
+        int r = ntOCSPRequest(handle_of(s), s);
+        if (r < 0)
+            return SSL_TLSEXT_ERR_ALERT_FATAL;
+        return r > 0 ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK;
+    }
+    if (wants(s, NT_CB_OCSP)) {
+        const unsigned char *resp = NULL;
+        long len = SSL_get_tlsext_status_ocsp_resp(s, &resp);
+        ntOCSPResponse(handle_of(s), (unsigned char *)resp, len);
+    }
+    return 1;
+}
+
+int nt_conn_set_ocsp_response(SSL *s, const unsigned char *der, size_t len) {
+    unsigned char *copy = OPENSSL_malloc(len > 0 ? len : 1);
+    if (copy == NULL)
+        return 0;
+    memcpy(copy, der, len);
+    if (!SSL_set_tlsext_status_ocsp_resp(s, copy, (long)len)) {
+        OPENSSL_free(copy);
+        return 0;
+    }
+    return 1;
+}
+
+void nt_ctx_install_hooks(SSL_CTX *ctx) {
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_select_tramp, NULL);
+    SSL_CTX_set_tlsext_servername_callback(ctx, servername_tramp);
+    SSL_CTX_sess_set_new_cb(ctx, new_session_tramp);
+    SSL_CTX_sess_set_get_cb(ctx, get_session_tramp);
+    SSL_CTX_set_keylog_callback(ctx, keylog_tramp);
+    SSL_CTX_set_tlsext_status_cb(ctx, status_tramp);
+}

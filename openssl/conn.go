@@ -1,0 +1,740 @@
+package openssl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nodetls/nodetls/cbridge"
+)
+
+// Conn is a TLS connection run by OpenSSL over any net.Conn (TCP, a Unix
+// socket, net.Pipe, a tunnel). Go owns all transport I/O: received ciphertext
+// is lent to OpenSSL, which writes the ciphertext to send straight into Go
+// buffers; each handshake, read or write step is one call into C.
+//
+// Conn implements net.Conn. Read and Write may run at the same time on
+// different goroutines; the SSL object is only touched under mu, and nothing
+// waits for the network while holding it. Output is flushed in the order
+// OpenSSL produced it, whichever goroutine produced it (a read may produce a
+// TLS 1.3 KeyUpdate reply or a renegotiation message).
+type Conn struct {
+	transport net.Conn
+	server    bool
+	cfg       ConnConfig
+	ctx       *Context // the context the connection was made from
+
+	// handshakeMu serialises explicit and implicit handshakes. hsDone is set once
+	// the first handshake has ended; hsErr is its error.
+	handshakeMu sync.Mutex
+	hsDone      atomic.Bool
+	hsErr       error
+
+	// mu guards ssl and every field below; it is held for C calls and
+	// bookkeeping only, never while waiting on the transport.
+	mu       sync.Mutex
+	ssl      *cbridge.SSL
+	in       []byte // received ciphertext; in[inOff:] is not yet consumed
+	inOff    int
+	inSeq    uint64 // bumped on every transport read
+	inEOF    bool   // the transport has ended
+	out      []byte // ciphertext waiting to be flushed
+	spare    []byte // the other half of the output double buffer
+	readErr  error  // sticky: io.EOF after close_notify, or a fatal TLS error
+	writeErr error  // sticky: a failed write leaves the stream unusable
+	closed   bool
+	hookErr  error // an error raised by a callback during the current step
+	starts   uint32
+	dones    uint32
+	maxFrag  int
+	events   []connEvent // handshake events to report once mu is released
+	curCtx   *Context    // the context after an SNI switch
+	bgFlush  bool        // a background flusher is running
+
+	// readMu lets one goroutine at a time read the transport; it alone may move
+	// or grow in (under mu as well).
+	readMu sync.Mutex
+	// flushMu lets one goroutine at a time write the transport.
+	flushMu sync.Mutex
+}
+
+type connEvent struct {
+	start bool // handshake start (else done)
+	count uint32
+}
+
+// ConnConfig sets up one connection. Zero values leave OpenSSL's behaviour.
+type ConnConfig struct {
+	// ServerName is the SNI name a client sends ("" sends none).
+	ServerName string
+	// ALPNProtocols are the protocols a client offers, in preference order.
+	ALPNProtocols []string
+	// Session resumes a client session (from Conn.Session or OnNewSession).
+	Session *Session
+	// RequestClientCert makes a server ask for a client certificate;
+	// RequireClientCert also fails the handshake when none is sent
+	// (SSL_VERIFY_FAIL_IF_NO_PEER_CERT). The verify callback accepts every
+	// chain: the result is judged after the handshake with VerifyResult.
+	RequestClientCert, RequireClientCert bool
+	// RequestOCSP makes a client ask for a stapled OCSP response.
+	RequestOCSP bool
+	// EnableTrace writes OpenSSL's protocol trace to stderr (where SSL_trace exists).
+	EnableTrace bool
+
+	// SelectALPN picks the server's protocol from the client's offer: a
+	// protocol from offered, "" to not negotiate ALPN, or an error to end the
+	// handshake with a no_application_protocol alert.
+	SelectALPN func(offered []string) (string, error)
+	// ServerNameCallback runs on a server when the ClientHello arrives, with the
+	// name the client asked for ("" if none). It may return a context to switch
+	// to (nil keeps the current one); an error ends the handshake.
+	ServerNameCallback func(name string) (*Context, error)
+	// PSKServer returns the key for an identity; nil means the identity is unknown.
+	PSKServer func(identity string) ([]byte, error)
+	// PSKClient returns the identity and key to use for the server's hint
+	// (hasHint is false when the server sent none, as on TLS 1.3).
+	PSKClient func(hint string, hasHint bool) (identity string, psk []byte, err error)
+	// PSKIdentityHint is the hint a server sends (TLS 1.2).
+	PSKIdentityHint string
+	// OnNewSession receives each new session: on a client, sessions and TLS 1.3
+	// tickets to resume with later; on a server, sessions for an external
+	// session-ID cache. The callee owns the Session (Free it when done).
+	OnNewSession func(s *Session)
+	// GetSession looks a session id up in a server's external cache; nil if unknown.
+	GetSession func(id []byte) *Session
+	// Keylog receives NSS key log lines (without the newline).
+	Keylog func(line string)
+	// OCSPRequest (server) returns a DER OCSP response to staple, or nil.
+	OCSPRequest func() ([]byte, error)
+	// OnOCSPResponse (client) receives the stapled response, nil if none.
+	OnOCSPResponse func(resp []byte)
+	// OnHandshakeStart and OnHandshakeDone report every handshake, renegotiations
+	// included; n counts them from 1. They run after the step that saw them,
+	// outside the connection's lock.
+	OnHandshakeStart func(n int)
+	OnHandshakeDone  func(n int)
+}
+
+const (
+	// A record is at most 16 KiB of plaintext plus 2 KiB of expansion
+	// (RFC 8446 §5.2); 64 KiB reads take several records per syscall.
+	minReadRoom   = 16*1024 + 2048 + 5
+	readBufSize   = 64 * 1024
+	writeChunk    = 64 * 1024
+	recordOverlay = 5 + 16 + 64 + 256 // header, IV, MAC, padding: the most any suite adds
+	controlRoom   = 8 * 1024          // output room for handshake, alerts, tickets
+	closeTimeout  = 5 * time.Second
+)
+
+// Client starts a client connection over transport. The handshake runs on the
+// first Read or Write, or on Handshake.
+func Client(transport net.Conn, ctx *Context, cfg ConnConfig) (*Conn, error) {
+	return newConn(transport, ctx, cfg, false)
+}
+
+// Server starts a server connection over transport.
+func Server(transport net.Conn, ctx *Context, cfg ConnConfig) (*Conn, error) {
+	return newConn(transport, ctx, cfg, true)
+}
+
+func newConn(transport net.Conn, ctx *Context, cfg ConnConfig, server bool) (*Conn, error) {
+	if transport == nil {
+		return nil, errors.New("openssl: no transport connection")
+	}
+	if ctx == nil || ctx.Handle() == nil {
+		return nil, errors.New("openssl: no context")
+	}
+	c := &Conn{transport: transport, server: server, cfg: cfg, ctx: ctx, curCtx: ctx, maxFrag: 16384}
+	ssl, err := cbridge.NewSSL(ctx.Handle(), server, (*connHooks)(c))
+	if err != nil {
+		return nil, err
+	}
+	c.ssl = ssl
+	if err := c.configure(); err != nil {
+		ssl.Free()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Conn) configure() error {
+	cfg := &c.cfg
+	var bits uint
+	if c.server {
+		if cfg.SelectALPN != nil {
+			bits |= cbridge.CallbackALPN
+		}
+		if cfg.ServerNameCallback != nil {
+			bits |= cbridge.CallbackSNI
+		}
+		if cfg.GetSession != nil {
+			bits |= cbridge.CallbackGetSession
+		}
+		if cfg.OCSPRequest != nil {
+			bits |= cbridge.CallbackOCSP
+		}
+		mode := cbridge.VerifyNone
+		if cfg.RequestClientCert || cfg.RequireClientCert {
+			mode = cbridge.VerifyPeer
+			if cfg.RequireClientCert {
+				mode |= cbridge.VerifyFailIfNoPeerCert
+			}
+		}
+		c.ssl.SetVerify(mode)
+		if cfg.PSKServer != nil {
+			c.ssl.SetPSKCallbacks(true, false)
+			bits |= cbridge.CallbackPSKServer
+			if cfg.PSKIdentityHint != "" {
+				if err := c.ssl.UsePSKIdentityHint(cfg.PSKIdentityHint); err != nil {
+					return err
+				}
+			}
+		}
+	} else {
+		if cfg.ServerName != "" {
+			if err := c.ssl.SetHostName(cfg.ServerName); err != nil {
+				return err
+			}
+		}
+		if len(cfg.ALPNProtocols) > 0 {
+			wire, err := ALPNWireFormat(cfg.ALPNProtocols)
+			if err != nil {
+				return err
+			}
+			if err := c.ssl.SetALPNProtos(wire); err != nil {
+				return err
+			}
+		}
+		if cfg.Session != nil {
+			if err := c.ssl.SetSession(cfg.Session.s); err != nil {
+				return err
+			}
+		}
+		if cfg.RequestOCSP {
+			c.ssl.RequestOCSP()
+			if cfg.OnOCSPResponse != nil {
+				bits |= cbridge.CallbackOCSP
+			}
+		}
+		if cfg.PSKClient != nil {
+			c.ssl.SetPSKCallbacks(false, true)
+			bits |= cbridge.CallbackPSKClient
+		}
+		// A client verifies the server's chain (recording the result) but never
+		// fails the handshake on it: the verify callback accepts.
+		c.ssl.SetVerify(cbridge.VerifyPeer)
+	}
+	if cfg.OnNewSession != nil {
+		bits |= cbridge.CallbackNewSession
+	}
+	if cfg.Keylog != nil {
+		bits |= cbridge.CallbackKeylog
+	}
+	if cfg.EnableTrace {
+		c.ssl.EnableTrace()
+	}
+	c.ssl.SetCallbacks(bits)
+	return nil
+}
+
+// ALPNWireFormat encodes protocol names as the ALPN extension carries them.
+func ALPNWireFormat(protos []string) ([]byte, error) {
+	var wire []byte
+	for i, p := range protos {
+		if len(p) == 0 || len(p) > 255 {
+			return nil, fmt.Errorf("openssl: ALPN protocol %d has length %d (must be 1..255)", i, len(p))
+		}
+		wire = append(wire, byte(len(p)))
+		wire = append(wire, p...)
+	}
+	return wire, nil
+}
+
+// IsServer reports whether this is the server side.
+func (c *Conn) IsServer() bool { return c.server }
+
+// Transport returns the connection TLS runs over.
+func (c *Conn) Transport() net.Conn { return c.transport }
+
+// stepLocked runs one engine step with room for outRoom bytes of output and
+// collects what it produced. c.mu must be held and c.ssl must be live.
+func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
+	c.reserveOut(outRoom)
+	win := c.out[len(c.out):cap(c.out)]
+	c.hookErr = nil
+	st := c.ssl.Step(op, c.in[c.inOff:], c.inEOF, win, buf)
+	c.inOff += st.InUsed
+	c.out = c.out[:len(c.out)+st.OutLen]
+	for st.OverflowPending > 0 {
+		c.reserveOut(st.OverflowPending)
+		n := c.ssl.TakeOverflow(c.out[len(c.out):cap(c.out)])
+		if n == 0 {
+			break
+		}
+		c.out = c.out[:len(c.out)+n]
+		st.OverflowPending -= n
+	}
+	for c.starts < st.HandshakeStarts {
+		c.starts++
+		c.events = append(c.events, connEvent{start: true, count: c.starts})
+	}
+	for c.dones < st.HandshakeDones {
+		c.dones++
+		c.events = append(c.events, connEvent{count: c.dones})
+	}
+	return st
+}
+
+func (c *Conn) reserveOut(n int) {
+	if cap(c.out)-len(c.out) >= n {
+		return
+	}
+	nb := make([]byte, len(c.out), len(c.out)+n)
+	copy(nb, c.out)
+	c.out = nb
+}
+
+// unlockAndReport releases mu and delivers handshake events gathered while it
+// was held.
+func (c *Conn) unlockAndReport() {
+	ev := c.events
+	c.events = nil
+	c.mu.Unlock()
+	for _, e := range ev {
+		if e.start && c.cfg.OnHandshakeStart != nil {
+			c.cfg.OnHandshakeStart(int(e.count))
+		} else if !e.start && c.cfg.OnHandshakeDone != nil {
+			c.cfg.OnHandshakeDone(int(e.count))
+		}
+	}
+}
+
+// flush writes every byte of pending output to the transport, in order.
+func (c *Conn) flush() error {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	for {
+		c.mu.Lock()
+		if c.writeErr != nil {
+			err := c.writeErr
+			c.mu.Unlock()
+			return err
+		}
+		buf := c.out
+		if len(buf) == 0 {
+			c.mu.Unlock()
+			return nil
+		}
+		c.out = c.spare[:0]
+		c.spare = nil
+		c.mu.Unlock()
+
+		_, err := c.transport.Write(buf)
+
+		c.mu.Lock()
+		if c.spare == nil {
+			c.spare = buf[:0]
+		}
+		if err != nil {
+			// Part of a record may have gone out: the stream cannot be continued.
+			c.writeErr = err
+		}
+		c.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// flushAsync writes pending output from a background goroutine. Reads and the
+// end of a handshake use it for what OpenSSL produced on its own (tickets,
+// KeyUpdate replies, alerts): over a synchronous transport such as net.Pipe
+// the peer may be busy writing to us, and a blocking write here would
+// deadlock. Output order is kept by flushMu; a write error becomes sticky.
+func (c *Conn) flushAsync() {
+	c.mu.Lock()
+	if c.bgFlush || len(c.out) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.bgFlush = true
+	c.mu.Unlock()
+	go func() {
+		for {
+			_ = c.flush()
+			c.mu.Lock()
+			if len(c.out) == 0 || c.writeErr != nil {
+				c.bgFlush = false
+				c.mu.Unlock()
+				return
+			}
+			c.mu.Unlock()
+		}
+	}()
+}
+
+// fill reads more ciphertext from the transport, unless someone else did since
+// the caller's step (seq), in which case the caller just retries.
+func (c *Conn) fill(seq uint64) error {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	c.mu.Lock()
+	if c.inSeq != seq {
+		c.mu.Unlock()
+		return nil
+	}
+	if c.closed {
+		c.mu.Unlock()
+		return net.ErrClosed
+	}
+	if c.inEOF {
+		c.mu.Unlock()
+		return io.ErrUnexpectedEOF
+	}
+	if c.inOff == len(c.in) {
+		c.in, c.inOff = c.in[:0], 0
+	}
+	if cap(c.in)-len(c.in) < minReadRoom {
+		if c.inOff > 0 {
+			n := copy(c.in[:cap(c.in)], c.in[c.inOff:])
+			c.in, c.inOff = c.in[:n], 0
+		}
+		if cap(c.in)-len(c.in) < minReadRoom {
+			nb := make([]byte, len(c.in), len(c.in)+readBufSize)
+			copy(nb, c.in)
+			c.in = nb
+		}
+	}
+	tail := c.in[len(c.in):cap(c.in)]
+	c.mu.Unlock()
+
+	n, err := c.transport.Read(tail)
+
+	c.mu.Lock()
+	c.in = c.in[:len(c.in)+n]
+	c.inSeq++
+	if errors.Is(err, io.EOF) {
+		c.inEOF = true
+		err = nil
+	}
+	closed := c.closed
+	c.mu.Unlock()
+	if err != nil && closed {
+		return net.ErrClosed
+	}
+	return err
+}
+
+// Handshake runs the TLS handshake if it has not run yet. Cancelling ctx
+// aborts it (the transport's deadline is set to the past) and leaves the
+// connection unusable.
+func (c *Conn) Handshake(ctx context.Context) error {
+	if c.hsDone.Load() {
+		return c.hsErr
+	}
+	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
+	if c.hsDone.Load() {
+		return c.hsErr
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var stop func() bool
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() { _ = c.transport.SetDeadline(time.Unix(1, 0)) })
+	}
+	err := c.handshakeLoop()
+	if stop != nil && !stop() {
+		// The context ended during the handshake.
+		if err == nil || isTimeout(err) {
+			err = ctx.Err()
+		}
+	}
+	c.hsErr = err
+	c.hsDone.Store(true)
+	return err
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+func (c *Conn) handshakeLoop() error {
+	for {
+		c.mu.Lock()
+		if c.closed || c.ssl == nil {
+			c.mu.Unlock()
+			return net.ErrClosed
+		}
+		seq := c.inSeq
+		st := c.stepLocked(cbridge.OpHandshake, nil, controlRoom)
+		var err error
+		if st.Ret != 1 && st.SSLError != cbridge.ErrWantRead {
+			err = c.stepError(st)
+		}
+		c.unlockAndReport()
+		if st.Ret == 1 {
+			// What follows the handshake (TLS 1.3 tickets) goes out in the
+			// background; the peer may already be writing to us.
+			c.flushAsync()
+			return nil
+		}
+		// Mid-handshake the peer is waiting for this flight.
+		ferr := c.flush()
+		switch {
+		case err != nil:
+			return err
+		case ferr != nil:
+			return ferr
+		}
+		if err := c.fill(seq); err != nil {
+			return err
+		}
+	}
+}
+
+// stepError turns a failed step into the error a user sees. c.mu is held.
+func (c *Conn) stepError(st cbridge.StepResult) error {
+	if c.hookErr != nil {
+		return c.hookErr
+	}
+	switch st.SSLError {
+	case cbridge.ErrZeroReturn:
+		return io.EOF
+	case cbridge.ErrSSL, cbridge.ErrSyscall:
+		var oe *Error
+		if errors.As(st.Err, &oe) && oe.HasReason("unexpected eof while reading") {
+			return &TruncatedError{Err: oe}
+		}
+		if st.Err != nil {
+			return st.Err
+		}
+		if c.inEOF {
+			return &TruncatedError{}
+		}
+		return fmt.Errorf("openssl: %s failed (SSL error %d)", "TLS step", st.SSLError)
+	}
+	if st.Err != nil {
+		return st.Err
+	}
+	return fmt.Errorf("openssl: TLS step failed (SSL error %d)", st.SSLError)
+}
+
+// TruncatedError reports a transport that ended without a TLS close_notify.
+// It matches io.ErrUnexpectedEOF with errors.Is.
+type TruncatedError struct {
+	Err *Error // OpenSSL's "unexpected eof while reading", when it reported one
+}
+
+func (e *TruncatedError) Error() string {
+	if e.Err != nil {
+		return "openssl: connection ended without close_notify: " + e.Err.Error()
+	}
+	return "openssl: connection ended without close_notify"
+}
+
+// Is makes errors.Is(err, io.ErrUnexpectedEOF) true.
+func (e *TruncatedError) Is(target error) bool { return target == io.ErrUnexpectedEOF }
+
+// Unwrap returns OpenSSL's error, if any.
+func (e *TruncatedError) Unwrap() error {
+	if e.Err == nil {
+		return nil
+	}
+	return e.Err
+}
+
+// Read reads plaintext. It returns io.EOF after the peer's close_notify and a
+// *TruncatedError if the transport ends without one.
+func (c *Conn) Read(p []byte) (int, error) {
+	if err := c.Handshake(context.Background()); err != nil {
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		c.mu.Lock()
+		if c.closed || c.ssl == nil {
+			c.mu.Unlock()
+			return 0, net.ErrClosed
+		}
+		if c.readErr != nil {
+			err := c.readErr
+			c.mu.Unlock()
+			return 0, err
+		}
+		seq := c.inSeq
+		st := c.stepLocked(cbridge.OpRead, p, controlRoom)
+		n := 0
+		if st.Ret > 0 {
+			n = int(st.Ret)
+		}
+		if st.SSLError != cbridge.ErrNone && st.SSLError != cbridge.ErrWantRead {
+			c.readErr = c.stepError(st)
+		}
+		err := c.readErr
+		hasOut := len(c.out) > 0
+		c.unlockAndReport()
+		if hasOut {
+			c.flushAsync()
+		}
+		if n > 0 {
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		if err := c.fill(seq); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// Write encrypts and sends p.
+func (c *Conn) Write(p []byte) (int, error) {
+	if err := c.Handshake(context.Background()); err != nil {
+		return 0, err
+	}
+	total := 0
+	for len(p) > 0 {
+		chunk := min(len(p), writeChunk)
+		c.mu.Lock()
+		if c.closed || c.ssl == nil {
+			c.mu.Unlock()
+			return total, net.ErrClosed
+		}
+		if c.writeErr != nil {
+			err := c.writeErr
+			c.mu.Unlock()
+			return total, err
+		}
+		seq := c.inSeq
+		records := (chunk + c.maxFrag - 1) / c.maxFrag
+		st := c.stepLocked(cbridge.OpWrite, p[:chunk], chunk+records*recordOverlay+controlRoom)
+		var err error
+		if st.Ret <= 0 && st.SSLError != cbridge.ErrWantRead {
+			err = c.stepError(st)
+			c.writeErr = err
+		}
+		c.unlockAndReport()
+		if ferr := c.flush(); ferr != nil {
+			return total, ferr
+		}
+		if st.Ret > 0 {
+			total += int(st.Ret)
+			p = p[st.Ret:]
+			continue
+		}
+		if err != nil {
+			return total, err
+		}
+		// A renegotiation in progress needs the peer's messages first.
+		if err := c.fill(seq); err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// shutdownLocked sends close_notify if the handshake finished and none was
+// sent. It reports whether output is waiting. c.mu is held.
+func (c *Conn) shutdownLocked() bool {
+	if c.ssl == nil || !c.hsDone.Load() || c.hsErr != nil || c.writeErr != nil {
+		return false
+	}
+	st := c.stepLocked(cbridge.OpShutdown, nil, 256)
+	_ = st
+	return len(c.out) > 0
+}
+
+// Close sends close_notify (after a completed handshake), closes the
+// transport and frees the connection. Later calls return net.ErrClosed.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return net.ErrClosed
+	}
+	pending := c.shutdownLocked()
+	c.closed = true
+	c.mu.Unlock()
+	if pending {
+		_ = c.transport.SetWriteDeadline(time.Now().Add(closeTimeout))
+		_ = c.flush()
+	}
+	err := c.transport.Close()
+	// Wait for a goroutine inside a step to leave it, then free.
+	c.mu.Lock()
+	c.ssl.Free()
+	c.ssl = nil
+	c.mu.Unlock()
+	return err
+}
+
+// CloseWrite sends close_notify and half-closes the transport when it can
+// (Node's end()). Reading continues until the peer's close_notify.
+func (c *Conn) CloseWrite() error {
+	if err := c.Handshake(context.Background()); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return net.ErrClosed
+	}
+	c.shutdownLocked()
+	if c.writeErr == nil {
+		c.writeErr = errWriteAfterEnd
+	}
+	c.mu.Unlock()
+	if err := c.flushShutdown(); err != nil {
+		return err
+	}
+	if cw, ok := c.transport.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// errWriteAfterEnd is what Write returns after CloseWrite.
+var errWriteAfterEnd = errors.New("openssl: write after close_notify")
+
+// flushShutdown flushes output even though writeErr now forbids new writes.
+func (c *Conn) flushShutdown() error {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	c.mu.Lock()
+	buf := c.out
+	c.out = nil
+	c.mu.Unlock()
+	if len(buf) == 0 {
+		return nil
+	}
+	_, err := c.transport.Write(buf)
+	return err
+}
+
+// LocalAddr is the transport's local address.
+func (c *Conn) LocalAddr() net.Addr { return c.transport.LocalAddr() }
+
+// RemoteAddr is the transport's remote address.
+func (c *Conn) RemoteAddr() net.Addr { return c.transport.RemoteAddr() }
+
+// SetDeadline sets the transport's read and write deadlines.
+func (c *Conn) SetDeadline(t time.Time) error { return c.transport.SetDeadline(t) }
+
+// SetReadDeadline sets the transport's read deadline.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.transport.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the transport's write deadline. A write that times out
+// leaves the TLS stream unusable, as with crypto/tls.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.transport.SetWriteDeadline(t) }

@@ -1,0 +1,357 @@
+package openssl
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/nodetls/nodetls/cbridge"
+)
+
+// ErrHandshakeIncomplete is returned by calls that need a finished handshake.
+var ErrHandshakeIncomplete = errors.New("openssl: the TLS handshake has not completed")
+
+// withSSL runs f under the connection's lock with the live SSL, or returns
+// net.ErrClosed.
+func (c *Conn) withSSL(f func(s *cbridge.SSL) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ssl == nil {
+		return net.ErrClosed
+	}
+	return f(c.ssl)
+}
+
+// HandshakeComplete reports whether the first handshake finished successfully.
+func (c *Conn) HandshakeComplete() bool { return c.hsDone.Load() && c.hsErr == nil }
+
+// CipherInfo names a negotiated cipher as OpenSSL does.
+type CipherInfo struct {
+	Name         string // "ECDHE-RSA-AES128-GCM-SHA256"
+	StandardName string // "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+	Version      string // the cipher's minimum protocol version: "TLSv1.2", "TLSv1.3", "SSLv3"
+	Bits         int
+	ID           uint32
+	AuthPSK      bool // the suite authenticates with a PSK
+}
+
+// Cipher returns the negotiated cipher; ok is false before the handshake.
+func (c *Conn) Cipher() (info CipherInfo, ok bool) {
+	_ = c.withSSL(func(s *cbridge.SSL) error {
+		var ci cbridge.CipherInfo
+		ci, ok = s.Cipher()
+		info = CipherInfo{Name: ci.Name, StandardName: ci.StandardName, Version: ci.Version, Bits: ci.Bits, ID: ci.ID,
+			AuthPSK: ci.AuthNID == cbridge.NIDAuthPSK}
+		return nil
+	})
+	return info, ok
+}
+
+// Version is the protocol version name (SSL_get_version: "TLSv1.3", ...); ""
+// once the connection is closed.
+func (c *Conn) Version() string {
+	var v string
+	_ = c.withSSL(func(s *cbridge.SSL) error { v = s.Version(); return nil })
+	return v
+}
+
+// ProtocolVersion is the negotiated protocol version number.
+func (c *Conn) ProtocolVersion() ProtocolVersion {
+	var v int
+	_ = c.withSSL(func(s *cbridge.SSL) error { v = s.VersionNumber(); return nil })
+	return ProtocolVersion(v)
+}
+
+// ALPNProtocol is the negotiated application protocol, "" if none.
+func (c *Conn) ALPNProtocol() string {
+	var v string
+	_ = c.withSSL(func(s *cbridge.SSL) error { v = s.ALPNSelected(); return nil })
+	return v
+}
+
+// ServerName is the SNI name: what a client asked for, or what a server received.
+func (c *Conn) ServerName() string {
+	var v string
+	_ = c.withSSL(func(s *cbridge.SSL) error { v = s.ServerName(); return nil })
+	return v
+}
+
+// Context returns the context in use (after an SNI switch, the new one).
+func (c *Conn) Context() *Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.curCtx
+}
+
+// PeerCertificate returns the peer's certificate, or nil if it sent none.
+func (c *Conn) PeerCertificate() *Certificate {
+	var x *cbridge.X509
+	_ = c.withSSL(func(s *cbridge.SSL) error { x = s.PeerCertificate(); return nil })
+	if x == nil {
+		return nil
+	}
+	return &Certificate{x: x}
+}
+
+// LocalCertificate returns the certificate this side presented, or nil.
+func (c *Conn) LocalCertificate() *Certificate {
+	var x *cbridge.X509
+	_ = c.withSSL(func(s *cbridge.SSL) error { x = s.Certificate(); return nil })
+	if x == nil {
+		return nil
+	}
+	return &Certificate{x: x}
+}
+
+// PeerCertificateChain returns the peer's certificate followed by its issuers:
+// first from what the peer sent (matched with X509_check_issued), then from the
+// connection's trust store, ending at a self-issued certificate or where no
+// issuer is known. The caller frees the certificates.
+func (c *Conn) PeerCertificateChain() []*Certificate {
+	var out []*Certificate
+	_ = c.withSSL(func(s *cbridge.SSL) error {
+		leaf := s.PeerCertificate()
+		if leaf == nil {
+			return nil
+		}
+		sent := s.PeerChain()
+		defer func() {
+			for _, x := range sent {
+				x.Free()
+			}
+		}()
+		chain := []*cbridge.X509{leaf}
+		cur := leaf
+		for len(chain) < 16 {
+			if cbridge.CheckIssued(cur, cur) {
+				break // self-issued: the end
+			}
+			var next *cbridge.X509
+			for _, x := range sent {
+				if cbridge.CheckIssued(x, cur) && !containsX509(chain, x) {
+					next = x.Ref()
+					break
+				}
+			}
+			if next == nil {
+				next = s.FindIssuer(cur)
+			}
+			if next == nil {
+				break
+			}
+			chain = append(chain, next)
+			cur = next
+		}
+		for _, x := range chain {
+			out = append(out, &Certificate{x: x})
+		}
+		return nil
+	})
+	return out
+}
+
+func containsX509(list []*cbridge.X509, x *cbridge.X509) bool {
+	for _, y := range list {
+		if cbridge.SameX509(x, y) {
+			return true
+		}
+	}
+	return false
+}
+
+// VerifyResult is the chain verification result (SSL_get_verify_result): 0 is
+// X509_V_OK, others are X509_V_ERR_* codes; see VerifyErrorString.
+func (c *Conn) VerifyResult() int64 {
+	v := int64(-1)
+	_ = c.withSSL(func(s *cbridge.SSL) error { v = s.VerifyResult(); return nil })
+	return v
+}
+
+// VerifyErrorString is OpenSSL's text for a verify result code.
+func VerifyErrorString(code int64) string { return cbridge.VerifyErrorString(code) }
+
+// Session returns the current session for resumption, or nil.
+func (c *Conn) Session() *Session {
+	var sess *cbridge.Session
+	_ = c.withSSL(func(s *cbridge.SSL) error { sess = s.Session(); return nil })
+	if sess == nil {
+		return nil
+	}
+	return &Session{s: sess}
+}
+
+// SetSession sets a client session to resume; call it before the handshake.
+func (c *Conn) SetSession(sess *Session) error {
+	if sess == nil {
+		return errors.New("openssl: nil session")
+	}
+	return c.withSSL(func(s *cbridge.SSL) error { return s.SetSession(sess.s) })
+}
+
+// SessionReused reports whether the handshake resumed a session (or, on TLS
+// 1.3, used a PSK).
+func (c *Conn) SessionReused() bool {
+	var v bool
+	_ = c.withSSL(func(s *cbridge.SSL) error { v = s.SessionReused(); return nil })
+	return v
+}
+
+// Ticket is the raw session ticket a client received, nil if none.
+func (c *Conn) Ticket() []byte {
+	var v []byte
+	_ = c.withSSL(func(s *cbridge.SSL) error { v = s.Ticket(); return nil })
+	return v
+}
+
+// Finished is the Finished message this side sent; nil before the handshake.
+func (c *Conn) Finished() []byte {
+	var v []byte
+	_ = c.withSSL(func(s *cbridge.SSL) error { v = s.Finished(false); return nil })
+	return v
+}
+
+// PeerFinished is the Finished message the peer sent; nil before the handshake.
+func (c *Conn) PeerFinished() []byte {
+	var v []byte
+	_ = c.withSSL(func(s *cbridge.SSL) error { v = s.Finished(true); return nil })
+	return v
+}
+
+// ExportKeyingMaterial derives keying material (RFC 5705, RFC 8446 §7.5).
+// useContext distinguishes "no context" from an empty one.
+func (c *Conn) ExportKeyingMaterial(length int, label string, ctx []byte, useContext bool) ([]byte, error) {
+	if !c.HandshakeComplete() {
+		return nil, ErrHandshakeIncomplete
+	}
+	if length <= 0 {
+		return nil, errors.New("openssl: keying material length must be positive")
+	}
+	var out []byte
+	err := c.withSSL(func(s *cbridge.SSL) error {
+		var err error
+		out, err = s.ExportKeyingMaterial(length, label, ctx, useContext)
+		return err
+	})
+	return out, err
+}
+
+// EphemeralKey describes the peer's ephemeral key exchange key.
+type EphemeralKey struct {
+	Kind string // "DH", "ECDH", or "" when the exchange had none (e.g. RSA key exchange)
+	Name string // curve or group name for ECDH ("prime256v1", "X25519")
+	Bits int
+}
+
+// PeerEphemeralKey reports the peer's ephemeral key (SSL_get_peer_tmp_key).
+func (c *Conn) PeerEphemeralKey() EphemeralKey {
+	var k cbridge.TmpKeyInfo
+	_ = c.withSSL(func(s *cbridge.SSL) error { k = s.PeerTmpKey(); return nil })
+	switch k.Type {
+	case cbridge.PKeyDH:
+		return EphemeralKey{Kind: "DH", Bits: k.Bits}
+	case cbridge.PKeyEC, cbridge.PKeyX25519, cbridge.PKeyX448:
+		return EphemeralKey{Kind: "ECDH", Name: k.Name, Bits: k.Bits}
+	}
+	return EphemeralKey{}
+}
+
+// SigAlg is a shared signature algorithm.
+type SigAlg struct {
+	SignNID, HashNID int
+	Sign, Hash       string // OpenSSL short names; "UNDEF" for none
+}
+
+// SharedSigalgs lists the signature algorithms both sides support.
+func (c *Conn) SharedSigalgs() []SigAlg {
+	var raw []cbridge.SharedSigalg
+	_ = c.withSSL(func(s *cbridge.SSL) error { raw = s.SharedSigalgs(); return nil })
+	out := make([]SigAlg, len(raw))
+	for i, r := range raw {
+		out[i] = SigAlg{SignNID: r.SignNID, HashNID: r.HashNID, Sign: cbridge.NIDShortName(r.SignNID), Hash: cbridge.NIDShortName(r.HashNID)}
+	}
+	return out
+}
+
+// SetMaxSendFragment limits the plaintext per record (512..16384); it reports
+// false for a size OpenSSL refuses.
+func (c *Conn) SetMaxSendFragment(n int) bool {
+	ok := false
+	_ = c.withSSL(func(s *cbridge.SSL) error {
+		ok = s.SetMaxSendFragment(n)
+		if ok {
+			c.maxFrag = n
+		}
+		return nil
+	})
+	return ok
+}
+
+// UseCertificate replaces the certificate and key this connection presents
+// (SSL_use_certificate / SSL_use_PrivateKey), with optional chain certificates.
+func (c *Conn) UseCertificate(cert *Certificate, key *PrivateKey, chain []*Certificate) error {
+	return c.withSSL(func(s *cbridge.SSL) error {
+		var x *cbridge.X509
+		var k *cbridge.PKey
+		if cert != nil {
+			x = cert.x
+		}
+		if key != nil {
+			k = key.k
+		}
+		if err := s.UseCertificateAndKey(x, k); err != nil {
+			return err
+		}
+		for _, ch := range chain {
+			if err := s.AddChainCert(ch.x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DisableRenegotiation refuses every later renegotiation (SSL_OP_NO_RENEGOTIATION).
+func (c *Conn) DisableRenegotiation() {
+	_ = c.withSSL(func(s *cbridge.SSL) error { s.SetOptions(OpNoRenegotiation, 0); return nil })
+}
+
+// HandshakeCount is how many handshakes have finished (renegotiations included).
+func (c *Conn) HandshakeCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return int(c.dones)
+}
+
+// Renegotiate starts a TLS 1.2 renegotiation (SSL_renegotiate + the first
+// handshake step). It returns once the first message is sent; the rest of the
+// handshake runs inside later Reads, and OnHandshakeDone reports its end. On
+// TLS 1.3 it fails with OpenSSL's "wrong ssl version".
+func (c *Conn) Renegotiate() error {
+	return c.controlStep(cbridge.OpRenegotiate)
+}
+
+// KeyUpdate sends a TLS 1.3 KeyUpdate that also asks the peer to update.
+func (c *Conn) KeyUpdate() error {
+	return c.controlStep(cbridge.OpKeyUpdate)
+}
+
+func (c *Conn) controlStep(op int) error {
+	if err := c.Handshake(context.Background()); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.closed || c.ssl == nil {
+		c.mu.Unlock()
+		return net.ErrClosed
+	}
+	st := c.stepLocked(op, nil, controlRoom)
+	var err error
+	if st.Ret != 1 && st.SSLError != cbridge.ErrWantRead {
+		err = c.stepError(st)
+	}
+	c.unlockAndReport()
+	if ferr := c.flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
