@@ -14,7 +14,7 @@ type Cipher struct {
 	StandardName string // the IANA/RFC name (SSL_CIPHER_standard_name); "" when OpenSSL has none
 	ID           uint32 // SSL_CIPHER_get_id, e.g. 0x0300C02F
 	ProtocolID   uint16 // the two bytes on the wire (SSL_CIPHER_get_protocol_id), e.g. 0xC02F
-	Version      string // the lowest protocol version it is defined for: "TLSv1.3", "TLSv1.2", "TLSv1", "SSLv3"
+	Version      string // SSL_CIPHER_get_version, the lowest version it is defined for: "TLSv1.3", "TLSv1.2", "TLSv1.0", "SSLv3"
 	Kx           string // key exchange, as in the description: "ECDH", "DH", "RSA", "PSK", "any", ...
 	Au           string // authentication: "RSA", "ECDSA", "None", "any", ...
 	Enc          string // encryption: "AESGCM(128)", "CHACHA20/POLY1305(256)", "None", ...
@@ -135,6 +135,8 @@ var allCiphers = sync.OnceValues(func() ([]Cipher, error) {
 
 // CipherByName finds a cipher this OpenSSL build implements by its OpenSSL
 // name ("AES128-SHA") or its standard name ("TLS_RSA_WITH_AES_128_CBC_SHA").
+// ok is false for an unknown name, and for every name when OpenSSL cannot
+// build a cipher list at all (no provider offers the algorithms).
 func CipherByName(name string) (Cipher, bool) {
 	all, err := allCiphers()
 	if err != nil {
