@@ -274,8 +274,9 @@ func formatGeneralName(d []byte) string {
 	return ""
 }
 
-// safeAltName reports whether Node prints a value as it is: no '"', '\\', ','
-// or '\'', no control bytes, and for IA5 types nothing outside printable ASCII.
+// safeAltName reports whether Node prints a value as it is: no double quote,
+// backslash, comma or single quote, no control bytes, and for IA5 types
+// nothing outside printable ASCII.
 func safeAltName(v []byte, utf8 bool) bool {
 	for _, c := range v {
 		switch {
