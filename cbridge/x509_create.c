@@ -266,9 +266,10 @@ nt_result nt_x509_add_aki(X509 *x, X509 *from, const unsigned char *id, int len)
 static int fetch_md(EVP_PKEY *k, const char *name, EVP_MD **md) {
     *md = NULL;
     if (name[0] == '\0') {
-        int nid = NID_undef;
-        if (EVP_PKEY_get_default_digest_nid(k, &nid) == 2 && nid == NID_undef)
+        char def[80];
+        if (EVP_PKEY_get_default_digest_name(k, def, sizeof def) > 0 && strcmp(def, "UNDEF") == 0)
             return 1;
+        ERR_clear_error();
         name = "SHA256";
     }
     *md = EVP_MD_fetch(NULL, name, NULL);
