@@ -81,8 +81,6 @@ nt_result nt_pkey_generate(const char *type, const char *curve, int bits) {
     return nt_ok(1, k);
 }
 
-int nt_pkey_id(EVP_PKEY *k) { return EVP_PKEY_get_base_id(k); }
-
 const char *nt_pkey_type_name(EVP_PKEY *k) {
     const char *n = EVP_PKEY_get0_type_name(k);
     return n != NULL ? n : "";

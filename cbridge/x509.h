@@ -16,7 +16,6 @@ nt_result nt_bytes_from_bio(BIO *b, const char *what);
 /* pkey.c */
 nt_result nt_pkey_from_der(const unsigned char *der, int len, const char *pass, int passlen);
 nt_result nt_pkey_generate(const char *type, const char *curve, int bits);
-int nt_pkey_id(EVP_PKEY *k);
 const char *nt_pkey_type_name(EVP_PKEY *k);
 int nt_pkey_bits(EVP_PKEY *k);
 nt_result nt_pkey_pkcs8_pem(EVP_PKEY *k, const char *pass, int passlen, int encrypt);

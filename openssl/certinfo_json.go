@@ -27,6 +27,8 @@ const (
 // fingerprint256, fingerprint512, ext_key_usage, serialNumber, raw), keys
 // left out where Node leaves them out, a repeated name attribute as an array,
 // strings escaped as JSON.stringify escapes them, and Buffers as enc says.
+// issuerCertificate (getPeerCertificate(true)) is not part of it: the chain
+// is the connection's, not the certificate's.
 func (ci *CertificateInfo) NodeJSON(enc BufferEncoding) []byte {
 	w := jsonObject{buf: make([]byte, 0, 1024+3*len(ci.Raw))}
 	w.open()

@@ -19,7 +19,7 @@ type CertificateTemplate struct {
 	// Subject entries in order, e.g. {{"C","US"},{"O","x"},{"CN","localhost"}};
 	// types are OpenSSL's short or long names or dotted OIDs, values UTF-8.
 	Subject Name
-	// SerialNumber; nil picks 16 random bytes (a positive number).
+	// SerialNumber; nil picks a random positive number of up to 16 bytes.
 	SerialNumber *big.Int
 	// NotBefore and NotAfter bound the validity; any window is allowed (past
 	// ones for expired certificates, future ones for not-yet-valid ones).
