@@ -380,7 +380,8 @@ func (c *SSLCtx) SetTimeout(seconds int64) int64 {
 	return int64(C.nt_ctx_set_timeout(c.p, C.long(seconds)))
 }
 
-// Timeout is SSL_CTX_get_timeout in seconds (OpenSSL's default is 300).
+// Timeout is SSL_CTX_get_timeout in seconds (7200 for a new TLS_method
+// context on OpenSSL 3.0).
 func (c *SSLCtx) Timeout() int64 {
 	if c.check("") != nil {
 		return 0

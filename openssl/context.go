@@ -83,7 +83,8 @@ type ContextOptions struct {
 	// nil leaves it unset.
 	SessionIDContext []byte
 	// SessionTimeout is the session lifetime, in whole seconds; 0 keeps
-	// OpenSSL's 300 s.
+	// OpenSSL's default, which for TLS_method in OpenSSL 3.0 is 7200 s
+	// (tls1_default_timeout; the man page's 300 s is out of date).
 	SessionTimeout time.Duration
 	// SessionCacheMode sets SSL_SESS_CACHE_* bits; nil keeps OpenSSL's
 	// default (SessCacheServer).
@@ -499,7 +500,8 @@ func (c *Context) SetSessionTimeout(d time.Duration) error {
 	})
 }
 
-// SessionTimeout is how long sessions stay valid (OpenSSL's default is 300 s).
+// SessionTimeout is how long sessions stay valid (SSL_CTX_get_timeout;
+// OpenSSL 3.0's default for TLS_method is 7200 s).
 func (c *Context) SessionTimeout() time.Duration {
 	var s int64
 	c.read(func(h *cbridge.SSLCtx) { s = h.Timeout() })
@@ -539,6 +541,11 @@ func (c *Context) SetCA(pem []byte) error {
 // SetCACertificates replaces the trust store with certs and makes them the
 // client CA list. The caller keeps its certificates.
 func (c *Context) SetCACertificates(certs []*Certificate) error {
+	for _, x := range certs {
+		if x == nil || x.Handle() == nil {
+			return cbridge.NewError("X509_STORE_add_cert", "nodetls", "nil certificate")
+		}
+	}
 	return c.with("X509_STORE_new", func(h *cbridge.SSLCtx) error {
 		if err := h.NewCertStore(); err != nil {
 			return err
