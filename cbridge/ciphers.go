@@ -21,6 +21,7 @@ type CipherInfo struct {
 	AlgBits      int    // SSL_CIPHER_get_bits: processed bits of the algorithm
 	AEAD         bool   // SSL_CIPHER_is_aead
 	Description  string // SSL_CIPHER_description, newline included
+	AuthNID      int    // SSL_CIPHER_get_auth_nid (set for a connection's cipher)
 }
 
 // CipherParams are the inputs of ResolveCiphers. A nil string pointer leaves

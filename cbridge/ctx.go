@@ -145,7 +145,9 @@ func NewSSLCtx() (*SSLCtx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newSSLCtx((*C.SSL_CTX)(p)), nil
+	c := newSSLCtx((*C.SSL_CTX)(p))
+	c.InstallHooks()
+	return c, nil
 }
 
 // valid reports whether the handle still holds its SSL_CTX; methods on a freed

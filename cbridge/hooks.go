@@ -251,6 +251,7 @@ func (s *SSL) SetPSKCallbacks(server, client bool) {
 	C.nt_conn_set_psk(s.p, b(server), b(client))
 }
 
-// InstallHooks installs nodetls's context-level callbacks on ctx. Contexts made
-// by the openssl package call it once, before any connection uses the context.
+// InstallHooks installs nodetls's context-level callbacks on ctx; NewSSLCtx
+// does it once, before any connection uses the context. Each hook calls into Go
+// only for connections that asked for it (SSL.SetCallbacks).
 func (c *SSLCtx) InstallHooks() { C.nt_ctx_install_hooks(c.p) }

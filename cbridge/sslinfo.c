@@ -61,8 +61,8 @@ int nt_session_to_der(SSL_SESSION *sess, unsigned char *out, int cap) {
 
 SSL_SESSION *nt_ssl_get1_session(SSL *s) { return SSL_get1_session(s); }
 
-nt_cipher_info nt_ssl_cipher(const SSL *s) {
-    nt_cipher_info ci;
+nt_conn_cipher nt_ssl_cipher(const SSL *s) {
+    nt_conn_cipher ci;
     memset(&ci, 0, sizeof ci);
     const SSL_CIPHER *c = SSL_get_current_cipher(s);
     if (c == NULL)

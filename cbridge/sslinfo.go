@@ -33,12 +33,11 @@ const (
 
 func (s *SSL) ok() bool { return s != nil && s.p != nil }
 
-func errFreed(op string) error { return NewError(op, "nodetls", "connection is freed") }
 
 // SetHostName sets the SNI name a client sends.
 func (s *SSL) SetHostName(name string) error {
 	if !s.ok() {
-		return errFreed("SSL_set_tlsext_host_name")
+		return errFreed("SSL_set_tlsext_host_name", "connection")
 	}
 	cs := C.CString(name)
 	defer C.free(unsafe.Pointer(cs))
@@ -49,7 +48,7 @@ func (s *SSL) SetHostName(name string) error {
 // SetALPNProtos sets the protocols a client offers, in wire format.
 func (s *SSL) SetALPNProtos(wire []byte) error {
 	if !s.ok() {
-		return errFreed("SSL_set_alpn_protos")
+		return errFreed("SSL_set_alpn_protos", "connection")
 	}
 	_, _, err := result("SSL_set_alpn_protos", C.nt_ssl_set_alpn_protos(s.p, cBytes(wire), C.uint(len(wire))))
 	return err
@@ -65,7 +64,7 @@ func (s *SSL) SetVerify(mode int) {
 // SetSessionDER resumes from a DER session (d2i_SSL_SESSION + SSL_set_session).
 func (s *SSL) SetSessionDER(der []byte) error {
 	if !s.ok() {
-		return errFreed("SSL_set_session")
+		return errFreed("SSL_set_session", "connection")
 	}
 	_, _, err := result("d2i_SSL_SESSION", C.nt_ssl_set_session_der(s.p, cBytes(der), C.long(len(der))))
 	return err
@@ -74,7 +73,7 @@ func (s *SSL) SetSessionDER(der []byte) error {
 // SetSession resumes from a session object.
 func (s *SSL) SetSession(sess *Session) error {
 	if !s.ok() || sess == nil || sess.p == nil {
-		return errFreed("SSL_set_session")
+		return errFreed("SSL_set_session", "connection")
 	}
 	_, _, err := result("SSL_set_session", C.nt_ssl_set_session(s.p, sess.p))
 	runtime.KeepAlive(sess)
@@ -161,15 +160,7 @@ func (s *Session) HasTicket() bool { return C.nt_session_has_ticket(s.p) == 1 }
 // TimeoutSeconds is SSL_SESSION_get_timeout.
 func (s *Session) TimeoutSeconds() int64 { return int64(C.nt_session_get_timeout(s.p)) }
 
-// CipherInfo is the negotiated cipher as OpenSSL names it.
-type CipherInfo struct {
-	Name, StandardName, Version string
-	Bits                        int
-	ID                          uint32
-	AuthNID                     int
-}
-
-// Cipher returns the current cipher; ok is false before the handshake.
+// Cipher returns the negotiated cipher; ok is false before the handshake.
 func (s *SSL) Cipher() (CipherInfo, bool) {
 	if !s.ok() {
 		return CipherInfo{}, false
@@ -246,7 +237,7 @@ func (s *SSL) Finished(peer bool) []byte {
 // ExportKeyingMaterial is RFC 5705 / RFC 8446 exporter (SSL_export_keying_material).
 func (s *SSL) ExportKeyingMaterial(length int, label string, context []byte, useContext bool) ([]byte, error) {
 	if !s.ok() {
-		return nil, errFreed("SSL_export_keying_material")
+		return nil, errFreed("SSL_export_keying_material", "connection")
 	}
 	out := make([]byte, length)
 	lb := []byte(label)
@@ -340,7 +331,7 @@ func (s *SSL) Ticket() []byte {
 // UsePSKIdentityHint sets the server's PSK identity hint.
 func (s *SSL) UsePSKIdentityHint(hint string) error {
 	if !s.ok() {
-		return errFreed("SSL_use_psk_identity_hint")
+		return errFreed("SSL_use_psk_identity_hint", "connection")
 	}
 	cs := C.CString(hint)
 	defer C.free(unsafe.Pointer(cs))
@@ -438,7 +429,7 @@ func (s *SSL) RenegotiatePending() bool { return s.ok() && C.nt_ssl_renegotiate_
 // SetSSLCtx switches the connection to another context (SSL_set_SSL_CTX).
 func (s *SSL) SetSSLCtx(ctx *SSLCtx) error {
 	if !s.ok() || ctx == nil || ctx.p == nil {
-		return errFreed("SSL_set_SSL_CTX")
+		return errFreed("SSL_set_SSL_CTX", "connection")
 	}
 	_, _, err := result("SSL_set_SSL_CTX", C.nt_ssl_set_ssl_ctx(s.p, ctx.p))
 	runtime.KeepAlive(ctx)
@@ -448,7 +439,7 @@ func (s *SSL) SetSSLCtx(ctx *SSLCtx) error {
 // UseCertificateAndKey replaces the connection's certificate and key.
 func (s *SSL) UseCertificateAndKey(cert *X509, key *PKey) error {
 	if !s.ok() {
-		return errFreed("SSL_use_certificate")
+		return errFreed("SSL_use_certificate", "connection")
 	}
 	var cp *C.X509
 	var kp *C.EVP_PKEY
@@ -467,7 +458,7 @@ func (s *SSL) UseCertificateAndKey(cert *X509, key *PKey) error {
 // AddChainCert adds a certificate to the connection's chain.
 func (s *SSL) AddChainCert(x *X509) error {
 	if !s.ok() || x == nil || x.p == nil {
-		return errFreed("SSL_add1_chain_cert")
+		return errFreed("SSL_add1_chain_cert", "connection")
 	}
 	_, _, err := result("SSL_add1_chain_cert", C.nt_ssl_add1_chain_cert(s.p, x.p))
 	runtime.KeepAlive(x)

@@ -3,12 +3,12 @@
 #include "bridge.h"
 #include <stdlib.h>
 
-typedef struct nt_cipher_info {
+typedef struct nt_conn_cipher {
     const char *name, *standard_name, *version;
     int bits;
     unsigned long id;
     int auth_nid;
-} nt_cipher_info;
+} nt_conn_cipher;
 
 typedef struct nt_tmp_key {
     int id;   /* EVP_PKEY_DH, EVP_PKEY_EC, EVP_PKEY_X25519, ... 0 if none */
@@ -24,7 +24,7 @@ nt_result nt_session_from_der(const unsigned char *der, long len);
 nt_result nt_ssl_set_session(SSL *s, SSL_SESSION *sess);
 int nt_session_to_der(SSL_SESSION *sess, unsigned char *out, int cap);
 SSL_SESSION *nt_ssl_get1_session(SSL *s);
-nt_cipher_info nt_ssl_cipher(const SSL *s);
+nt_conn_cipher nt_ssl_cipher(const SSL *s);
 int nt_ssl_alpn_selected(const SSL *s, unsigned char *out, int cap);
 int nt_ssl_finished(const SSL *s, int peer, unsigned char *out, int cap);
 nt_result nt_ssl_export_keying_material(SSL *s, unsigned char *out, size_t olen, const char *label,

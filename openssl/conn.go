@@ -147,11 +147,16 @@ func newConn(transport net.Conn, ctx *Context, cfg ConnConfig, server bool) (*Co
 	if transport == nil {
 		return nil, errors.New("openssl: no transport connection")
 	}
-	if ctx == nil || ctx.Handle() == nil {
+	if ctx == nil {
 		return nil, errors.New("openssl: no context")
 	}
 	c := &Conn{transport: transport, server: server, cfg: cfg, ctx: ctx, curCtx: ctx, maxFrag: 16384}
-	ssl, err := cbridge.NewSSL(ctx.Handle(), server, (*connHooks)(c))
+	var ssl *cbridge.SSL
+	err := ctx.with("SSL_new", func(h *cbridge.SSLCtx) error {
+		var err error
+		ssl, err = cbridge.NewSSL(h, server, (*connHooks)(c))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

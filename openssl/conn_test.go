@@ -52,9 +52,9 @@ func pipePair(t *testing.T, sctx, cctx *Context, scfg, ccfg ConnConfig) (*Conn, 
 
 func TestConnPipeEcho(t *testing.T) {
 	tc := makeTestCert(t)
-	sctx, err := tmpContext(tc.cert, tc.key)
+	sctx, err := NewContext(ContextOptions{KeyPairs: []KeyPair{{CertPEM: tc.certPEM, KeyPEM: tc.keyPEM}}})
 	require.NoError(t, err)
-	cctx, err := tmpContext(nil, nil)
+	cctx, err := NewContext(ContextOptions{})
 	require.NoError(t, err)
 	srv, cli := pipePair(t, sctx, cctx, ConnConfig{}, ConnConfig{ServerName: "localhost"})
 	serverDone := make(chan error, 1)
@@ -99,9 +99,9 @@ func TestConnPipeEcho(t *testing.T) {
 
 func TestConnBulkBothWays(t *testing.T) {
 	tc := makeTestCert(t)
-	sctx, err := tmpContext(tc.cert, tc.key)
+	sctx, err := NewContext(ContextOptions{KeyPairs: []KeyPair{{CertPEM: tc.certPEM, KeyPEM: tc.keyPEM}}})
 	require.NoError(t, err)
-	cctx, err := tmpContext(nil, nil)
+	cctx, err := NewContext(ContextOptions{})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
