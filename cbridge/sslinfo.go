@@ -33,7 +33,6 @@ const (
 
 func (s *SSL) ok() bool { return s != nil && s.p != nil }
 
-
 // SetHostName sets the SNI name a client sends.
 func (s *SSL) SetHostName(name string) error {
 	if !s.ok() {
