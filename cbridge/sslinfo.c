@@ -283,3 +283,26 @@ int nt_session_id(SSL_SESSION *s, unsigned char *out, int cap) {
     memcpy(out, id, n);
     return (int)n;
 }
+
+int nt_x509_check_ca(X509 *x) { return X509_check_ca(x); }
+
+/* Copies the certificate, key and chain of ctx's current slot into s
+ * (Node's UseSNIContext). */
+nt_result nt_ssl_use_ctx_cert(SSL *s, SSL_CTX *ctx) {
+    ERR_clear_error();
+    X509 *x = SSL_CTX_get0_certificate(ctx);
+    EVP_PKEY *k = SSL_CTX_get0_privatekey(ctx);
+    if (x == NULL || k == NULL) {
+        ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_NULL_PARAMETER);
+        return nt_fail("SSL_use_certificate");
+    }
+    if (SSL_use_certificate(s, x) != 1)
+        return nt_fail("SSL_use_certificate");
+    if (SSL_use_PrivateKey(s, k) != 1)
+        return nt_fail("SSL_use_PrivateKey");
+    STACK_OF(X509) *chain = NULL;
+    if (SSL_CTX_get0_chain_certs(ctx, &chain) == 1 && chain != NULL)
+        if (SSL_set1_chain(s, chain) != 1)
+            return nt_fail("SSL_set1_chain");
+    return nt_ok(1, NULL);
+}

@@ -490,3 +490,24 @@ func (s *Session) Ref() *Session {
 
 // SameX509 reports whether two handles hold the same certificate object.
 func SameX509(a, b *X509) bool { return a != nil && b != nil && a.p == b.p }
+
+// IsCA reports X509_check_ca(x) >= 1.
+func (x *X509) IsCA() bool {
+	if x == nil || x.p == nil {
+		return false
+	}
+	r := C.nt_x509_check_ca(x.p) >= 1
+	runtime.KeepAlive(x)
+	return r
+}
+
+// UseContextCertificate copies the certificate, key and chain of ctx into
+// the connection.
+func (s *SSL) UseContextCertificate(ctx *SSLCtx) error {
+	if !s.ok() || ctx == nil || ctx.p == nil {
+		return errFreed("SSL_use_certificate", "connection")
+	}
+	_, _, err := result("SSL_use_certificate", C.nt_ssl_use_ctx_cert(s.p, ctx.p))
+	runtime.KeepAlive(ctx)
+	return err
+}

@@ -137,3 +137,15 @@ func FreeCertificates(certs []*Certificate) {
 		c.Free()
 	}
 }
+
+// SelfIssued reports whether the certificate's issuer is itself
+// (X509_check_issued(c, c)), which ends a chain.
+func (c *Certificate) SelfIssued() bool { return cbridge.CheckIssued(c.handle(), c.handle()) }
+
+// IsCA reports X509_check_ca(c) >= 1: the certificate can act as a CA.
+func (c *Certificate) IsCA() bool { return c.handle().IsCA() }
+
+// Issued reports whether c issued subject (X509_check_issued).
+func (c *Certificate) Issued(subject *Certificate) bool {
+	return cbridge.CheckIssued(c.handle(), subject.handle())
+}

@@ -355,3 +355,46 @@ func (c *Conn) controlStep(op int) error {
 	}
 	return err
 }
+
+// SetVerifyMode changes whether a server asks for (request) and insists on
+// (require) a client certificate, for the next handshake.
+func (c *Conn) SetVerifyMode(request, require bool) {
+	_ = c.withSSL(func(s *cbridge.SSL) error {
+		mode := cbridge.VerifyNone
+		if request || require {
+			mode = cbridge.VerifyPeer
+			if require {
+				mode |= cbridge.VerifyFailIfNoPeerCert
+			}
+		}
+		s.SetVerify(mode)
+		return nil
+	})
+}
+
+// UseContextCertificate makes the connection present the certificate, key
+// and chain of ctx from now on (Node's setKeyCert / UseSNIContext).
+func (c *Conn) UseContextCertificate(ctx *Context) error {
+	if ctx == nil {
+		return errors.New("openssl: nil context")
+	}
+	return ctx.with("SSL_use_certificate", func(h *cbridge.SSLCtx) error {
+		return c.withSSL(func(s *cbridge.SSL) error { return s.UseContextCertificate(h) })
+	})
+}
+
+// EnableTrace writes OpenSSL's protocol trace (SSL_trace) to stderr from now
+// on; it reports false where the linked OpenSSL has no SSL_trace.
+func (c *Conn) EnableTrace() bool {
+	if !cbridge.HaveSSLTrace() {
+		return false
+	}
+	_ = c.withSSL(func(s *cbridge.SSL) error { s.EnableTrace(); return nil })
+	return true
+}
+
+// PSK limits of the linked OpenSSL (3.0: identity 256 bytes, key 512 bytes).
+const (
+	PSKMaxIdentityLen = cbridge.PSKMaxIdentityLen
+	PSKMaxKeyLen      = cbridge.PSKMaxPSKLen
+)

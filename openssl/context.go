@@ -754,3 +754,42 @@ func freeCertificates(cs []*Certificate) {
 		x.Free()
 	}
 }
+
+// UseCertificateChain loads a chain (leaf first) into the slot of the leaf
+// key's type, as SSL_CTX_use_certificate followed by SSL_CTX_add1_chain_cert
+// for each further certificate (Node's setCert). A key already in that slot
+// that does not match is dropped by OpenSSL; load the key after the chain.
+func (c *Context) UseCertificateChain(chain []*Certificate) error {
+	const op = "SSL_CTX_use_certificate"
+	if len(chain) == 0 || chain[0] == nil {
+		return cbridge.NewError(op, "nodetls", "no certificate")
+	}
+	return c.with(op, func(h *cbridge.SSLCtx) error {
+		if err := h.UseCertificate(chain[0].Handle()); err != nil {
+			return err
+		}
+		if err := h.ClearChainCerts(); err != nil {
+			return err
+		}
+		for _, x := range chain[1:] {
+			if x == nil {
+				return cbridge.NewError(op, "nodetls", "nil certificate in chain")
+			}
+			if err := h.AddChainCert(x.Handle()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// UsePrivateKey loads a private key into the slot of its type
+// (SSL_CTX_use_PrivateKey); it fails with "key values mismatch" when that
+// slot holds a certificate of another key.
+func (c *Context) UsePrivateKey(key *PrivateKey) error {
+	const op = "SSL_CTX_use_PrivateKey"
+	if key == nil || key.Handle() == nil {
+		return cbridge.NewError(op, "nodetls", "no private key")
+	}
+	return c.with(op, func(h *cbridge.SSLCtx) error { return h.UsePrivateKey(key.Handle()) })
+}

@@ -1,0 +1,17 @@
+/* errnames.c — the names of OpenSSL's ERR_LIB_* macros, for error codes. */
+#include "bridge.h"
+
+#define NT_LIB(name) case ERR_LIB_##name: return #name;
+
+const char *nt_err_lib_macro_name(int lib) {
+    switch (lib) {
+    NT_LIB(NONE) NT_LIB(SYS) NT_LIB(BN) NT_LIB(RSA) NT_LIB(DH) NT_LIB(EVP) NT_LIB(BUF) NT_LIB(OBJ)
+    NT_LIB(PEM) NT_LIB(DSA) NT_LIB(X509) NT_LIB(ASN1) NT_LIB(CONF) NT_LIB(CRYPTO) NT_LIB(EC)
+    NT_LIB(SSL) NT_LIB(BIO) NT_LIB(PKCS7) NT_LIB(X509V3) NT_LIB(PKCS12) NT_LIB(RAND) NT_LIB(DSO)
+    NT_LIB(ENGINE) NT_LIB(OCSP) NT_LIB(UI) NT_LIB(COMP) NT_LIB(ECDSA) NT_LIB(ECDH) NT_LIB(OSSL_STORE)
+    NT_LIB(FIPS) NT_LIB(CMS) NT_LIB(TS) NT_LIB(HMAC) NT_LIB(CT) NT_LIB(ASYNC) NT_LIB(KDF) NT_LIB(SM2)
+    NT_LIB(ESS) NT_LIB(PROP) NT_LIB(CRMF) NT_LIB(PROV) NT_LIB(CMP) NT_LIB(OSSL_ENCODER)
+    NT_LIB(OSSL_DECODER) NT_LIB(HTTP) NT_LIB(USER)
+    }
+    return "";
+}

@@ -1,0 +1,79 @@
+package tls_test
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/nodetls/nodetls/internal/testpki"
+	"github.com/nodetls/nodetls/tls"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func echoServer(t *testing.T, opts tls.ServerOptions) *tls.Server {
+	t.Helper()
+	srv, err := tls.CreateServer(opts, func(s *tls.Socket) {
+		defer s.Close()
+		s.Write([]byte("welcome!\n"))
+		io.Copy(s, s)
+	})
+	require.NoError(t, err)
+	require.NoError(t, srv.Listen("127.0.0.1:0"))
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func TestConnectEcho(t *testing.T) {
+	ca := testpki.NewCA(t, testpki.Options{})
+	leaf := ca.Leaf(t, testpki.Options{}, "localhost", "127.0.0.1")
+	srv := echoServer(t, tls.ServerOptions{SecureContextOptions: tls.SecureContextOptions{Key: leaf.KeyPEM, Cert: leaf.ChainPEM}})
+	port := srv.Address().(interface{ String() string })
+	_ = port
+	addr := srv.Address().String()
+	_, p, _ := splitHostPort(addr)
+
+	s, err := tls.Connect(tls.ConnectOptions{Port: p, SecureContextOptions: tls.SecureContextOptions{CA: ca.CertPEM}})
+	require.NoError(t, err)
+	defer s.Close()
+	assert.True(t, s.Authorized())
+	assert.Nil(t, s.AuthorizationError())
+	assert.Equal(t, "TLSv1.3", s.GetProtocol())
+	assert.Equal(t, "localhost", s.Servername())
+	assert.Equal(t, tls.Cipher{Name: "TLS_AES_256_GCM_SHA384", StandardName: "TLS_AES_256_GCM_SHA384", Version: "TLSv1.3"}, s.GetCipher())
+	r := bufio.NewReader(s)
+	line, err := r.ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "welcome!\n", line)
+	s.Write([]byte("ping\n"))
+	line, err = r.ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "ping\n", line)
+	pc := s.GetPeerCertificate(true)
+	require.NotNil(t, pc)
+	assert.Equal(t, "localhost", pc.Subject.Get("CN"))
+	require.NotNil(t, pc.IssuerCertificate)
+	assert.Same(t, pc.IssuerCertificate, pc.IssuerCertificate.IssuerCertificate)
+
+	// Self-signed trust failure, and reject=false.
+	_, err = tls.Connect(tls.ConnectOptions{Port: p})
+	var te *tls.Error
+	require.True(t, errors.As(err, &te), "%v", err)
+	assert.Equal(t, "UNABLE_TO_VERIFY_LEAF_SIGNATURE", te.Code)
+	assert.Equal(t, "unable to verify the first certificate", te.Message)
+
+	s2, err := tls.Connect(tls.ConnectOptions{Port: p, RejectUnauthorized: tls.Bool(false)})
+	require.NoError(t, err)
+	assert.False(t, s2.Authorized())
+	require.Error(t, s2.AuthorizationError())
+	s2.Close()
+
+	// Wrong host.
+	_, err = tls.Connect(tls.ConnectOptions{Port: p, Servername: "evil.com", SecureContextOptions: tls.SecureContextOptions{CA: ca.CertPEM}})
+	require.True(t, errors.As(err, &te), "%v", err)
+	assert.Equal(t, "ERR_TLS_CERT_ALTNAME_INVALID", te.Code)
+	assert.Equal(t, "Hostname/IP does not match certificate's altnames: Host: evil.com. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1", te.Message)
+	_ = time.Second
+}

@@ -1,0 +1,325 @@
+package tls
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/nodetls/nodetls/cbridge"
+	"github.com/nodetls/nodetls/openssl"
+)
+
+// Error is every error this package returns, or wraps: Node's error object in
+// Go terms. Code is Node's err.code ("ERR_TLS_CERT_ALTNAME_INVALID",
+// "ERR_SSL_NO_SHARED_CIPHER", a verify code such as "CERT_HAS_EXPIRED",
+// "ECONNRESET"); it is "" where Node's error has no code. Message is Node's
+// err.message, to the letter (an OpenSSL error's message is OpenSSL's error
+// line, "TID:error:0A0000C1:SSL routines:...:file:line:\n", as Node prints it).
+//
+// Use errors.As to get it, or errors.Is with &tls.Error{Code: "..."}.
+type Error struct {
+	Code    string
+	Message string
+	// Library and Reason are OpenSSL's, where the error came from OpenSSL
+	// (Node's err.library and err.reason). For ERR_TLS_CERT_ALTNAME_INVALID,
+	// Reason is Node's err.reason ("Host: x. is not in the cert's altnames: ...").
+	Library, Reason string
+	// Host and Cert are set on ERR_TLS_CERT_ALTNAME_INVALID (Node's err.host, err.cert).
+	Host string
+	Cert *Certificate
+	// Err is the underlying error, if any (an *openssl.Error, a net error, ...).
+	Err error
+}
+
+// Error formats the error for Go logs: the code, then Node's message.
+func (e *Error) Error() string {
+	msg := strings.TrimRight(e.Message, "\n")
+	if e.Code == "" {
+		return msg
+	}
+	return e.Code + ": " + msg
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is an *Error with the same Code (and, when
+// target's Message is set, the same Message).
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok || t.Code == "" {
+		return false
+	}
+	return t.Code == e.Code && (t.Message == "" || t.Message == e.Message)
+}
+
+// newError makes an *Error with a code and message.
+func newError(code, message string) *Error { return &Error{Code: code, Message: message} }
+
+// errorf makes an *Error with a formatted message.
+func errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Node's validation errors (lib/internal/errors.js), with their messages.
+
+func errInvalidArgValue(name string, value any, reason string) *Error {
+	if reason == "" {
+		reason = "is invalid"
+	}
+	kind := "argument"
+	if strings.Contains(name, ".") {
+		kind = "property"
+	}
+	return errorf("ERR_INVALID_ARG_VALUE", "The %s '%s' %s. Received %s", kind, name, reason, inspect(value))
+}
+
+func errOutOfRange(name, rangeText string, value any) *Error {
+	return errorf("ERR_OUT_OF_RANGE", "The value of \"%s\" is out of range. It must be %s. Received %s", name, rangeText, inspect(value))
+}
+
+// inspect formats a value the way Node's util.inspect shows it in messages.
+func inspect(v any) string {
+	switch x := v.(type) {
+	case string:
+		return "'" + strings.ReplaceAll(x, "'", "\\'") + "'"
+	case []string:
+		parts := make([]string, len(x))
+		for i, s := range x {
+			parts[i] = inspect(s)
+		}
+		if len(parts) == 0 {
+			return "[]"
+		}
+		return "[ " + strings.Join(parts, ", ") + " ]"
+	case int:
+		return addNumericSeparator(fmt.Sprint(x))
+	case int64:
+		return addNumericSeparator(fmt.Sprint(x))
+	}
+	return fmt.Sprint(v)
+}
+
+// addNumericSeparator groups digits as Node's ERR_OUT_OF_RANGE message does
+// for integers of more than 4 digits ("1_000_000").
+func addNumericSeparator(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	if len(s) < 4 {
+		if neg {
+			return "-" + s
+		}
+		return s
+	}
+	var b strings.Builder
+	first := len(s) % 3
+	if first == 0 {
+		first = 3
+	}
+	b.WriteString(s[:first])
+	for i := first; i < len(s); i += 3 {
+		b.WriteString("_")
+		b.WriteString(s[i : i+3])
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// nodeLibPrefix lists the OpenSSL libraries Node names in ERR_OSSL_<LIB>_
+// codes (crypto_util.cc OSSL_ERROR_CODES_MAP); others get no library part.
+var nodeLibPrefix = map[string]bool{
+	"SYS": true, "BN": true, "RSA": true, "DH": true, "EVP": true, "BUF": true, "OBJ": true, "PEM": true,
+	"DSA": true, "X509": true, "ASN1": true, "CONF": true, "CRYPTO": true, "EC": true, "SSL": true, "BIO": true,
+	"PKCS7": true, "X509V3": true, "PKCS12": true, "RAND": true, "DSO": true, "ENGINE": true, "OCSP": true,
+	"UI": true, "COMP": true, "ECDSA": true, "ECDH": true, "OSSL_STORE": true, "FIPS": true, "CMS": true,
+	"TS": true, "HMAC": true, "CT": true, "ASYNC": true, "KDF": true, "SM2": true, "USER": true,
+}
+
+func upperReason(reason string) string {
+	var b strings.Builder
+	for _, r := range reason {
+		if r == ' ' {
+			b.WriteByte('_')
+		} else {
+			b.WriteString(strings.ToUpper(string(r)))
+		}
+	}
+	return b.String()
+}
+
+// opensslCode is Node's code for an OpenSSL error thrown while configuring
+// (ThrowCryptoError): ERR_OSSL_<LIB>_<REASON>, ERR_SSL_<REASON> for libssl,
+// ERR_OSSL_<REASON> for libraries Node does not name.
+func opensslCode(e openssl.ErrorEntry) string {
+	if e.Reason == "" {
+		return ""
+	}
+	lib := cbridge.ErrLibMacroName(e.LibCode)
+	switch {
+	case lib == "SSL":
+		return "ERR_SSL_" + upperReason(e.Reason)
+	case nodeLibPrefix[lib]:
+		return "ERR_OSSL_" + lib + "_" + upperReason(e.Reason)
+	}
+	return "ERR_OSSL_" + upperReason(e.Reason)
+}
+
+// fromConfigError turns an OpenSSL error raised while building a context
+// into Node's thrown error: code from the first queue entry, message
+// "error:XXXXXXXX:lib::reason" (ERR_error_string_n), as Node's
+// ThrowCryptoError does.
+func fromConfigError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *Error
+	if errors.As(err, &te) {
+		return err
+	}
+	var oe *openssl.Error
+	if !errors.As(err, &oe) {
+		return &Error{Message: err.Error(), Err: err}
+	}
+	first := oe.Queue[0]
+	if len(oe.Queue) == 0 {
+		first = openssl.ErrorEntry{Reason: oe.Reason, Library: oe.Library, LibCode: oe.LibCode, Code: oe.Code}
+	}
+	msg := first.String()
+	if first.Code == 0 {
+		// A check made on our side of the bridge, in OpenSSL's words.
+		msg = first.Reason
+	}
+	return &Error{Code: opensslCode(first), Message: msg, Library: first.Library, Reason: first.Reason, Err: err}
+}
+
+// fromSocketError turns an error of a TLS connection into Node's socket
+// error: OpenSSL errors become ERR_SSL_<REASON> with the last queue line as
+// message (TLSWrap::ClearOut); transport errors keep their errno code.
+func fromSocketError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *Error
+	if errors.As(err, &te) {
+		return err
+	}
+	var oe *openssl.Error
+	if errors.As(err, &oe) && len(oe.Queue) > 0 {
+		last := oe.Queue[len(oe.Queue)-1]
+		first := oe.Queue[0]
+		code := ""
+		if first.Reason != "" {
+			code = "ERR_SSL_" + upperReason(first.Reason)
+		}
+		return &Error{
+			Code:    code,
+			Message: cbridge.ThreadIDHex() + ":" + last.PrintLine() + "\n",
+			Library: first.Library,
+			Reason:  first.Reason,
+			Err:     err,
+		}
+	}
+	if code := errnoCode(err); code != "" {
+		return &Error{Code: code, Message: errnoMessage(err, code), Err: err}
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return &Error{Code: "ETIMEDOUT", Message: err.Error(), Err: err}
+	}
+	return &Error{Message: err.Error(), Err: err}
+}
+
+// errnoCode gives the errno name of a system error ("ECONNREFUSED").
+func errnoCode(err error) string {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		switch en {
+		case syscall.ECONNREFUSED:
+			return "ECONNREFUSED"
+		case syscall.ECONNRESET:
+			return "ECONNRESET"
+		case syscall.EPIPE:
+			return "EPIPE"
+		case syscall.ETIMEDOUT:
+			return "ETIMEDOUT"
+		case syscall.EHOSTUNREACH:
+			return "EHOSTUNREACH"
+		case syscall.ENETUNREACH:
+			return "ENETUNREACH"
+		case syscall.EADDRINUSE:
+			return "EADDRINUSE"
+		case syscall.EADDRNOTAVAIL:
+			return "EADDRNOTAVAIL"
+		case syscall.EACCES:
+			return "EACCES"
+		case syscall.ENOENT:
+			return "ENOENT"
+		}
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return "ENOTFOUND"
+	}
+	return ""
+}
+
+// errnoMessage is Node's message for a failed connect ("connect ECONNREFUSED 127.0.0.1:1").
+func errnoMessage(err error, code string) string {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" && oe.Addr != nil {
+		return "connect " + code + " " + oe.Addr.String()
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "getaddrinfo " + code + " " + dnsErr.Name
+	}
+	return err.Error()
+}
+
+// Node's fixed TLS errors.
+
+func errHandshakeTimeout() *Error { return newError("ERR_TLS_HANDSHAKE_TIMEOUT", "TLS handshake timeout") }
+
+func errSessionAttack() *Error {
+	return newError("ERR_TLS_SESSION_ATTACK", "TLS session renegotiation attack detected")
+}
+
+func errRenegotiationDisabled() *Error {
+	return newError("ERR_TLS_RENEGOTIATION_DISABLED", "TLS session renegotiation disabled for this socket")
+}
+
+// errSocketHangUp is what a server reports when a client goes away before its
+// handshake finished.
+func errSocketHangUp() *Error { return newError("ECONNRESET", "socket hang up") }
+
+// errClientDisconnected is what a client reports when the server goes away
+// before the handshake finished.
+func errClientDisconnected(host string, port int) *Error {
+	e := newError("ECONNRESET", "Client network socket disconnected before secure TLS connection was established")
+	e.Host = host
+	_ = port
+	return e
+}
+
+// isTransportEOF reports an error that means the peer closed or reset the
+// transport (rather than a TLS failure).
+func isTransportEOF(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrClosedPipe) {
+		var te *openssl.TruncatedError
+		if errors.As(err, &te) {
+			return true
+		}
+		var oe *openssl.Error
+		return !errors.As(err, &oe)
+	}
+	var te *openssl.TruncatedError
+	return errors.As(err, &te)
+}

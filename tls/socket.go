@@ -1,0 +1,1088 @@
+package tls
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nodetls/nodetls/openssl"
+)
+
+// Socket is Node's tls.TLSSocket: a TLS connection, client or server side. It
+// implements net.Conn (Read, Write, Close, deadlines) and has Node's methods
+// and properties as Go methods. Read and Write may be used from different
+// goroutines at the same time; the first of them runs the handshake when
+// Handshake was not called.
+type Socket struct {
+	conn      *openssl.Conn
+	transport net.Conn
+	isServer  bool
+	server    *Server // the server whose events this socket reports, if any
+	secure    *SecureContext
+	ownCtx    bool // secure was made for this socket alone (closed with it)
+
+	// Client side: what Connect was asked, for verification.
+	hostForIdentity     string
+	rejectUnauthorized  bool
+	checkServerIdentity func(string, *Certificate) error
+	minDHSize           int
+	verifyIdentity      bool
+
+	// Server side.
+	requestCert     bool
+	serverReject    bool
+	handshakeIdle   time.Duration
+	activity        *activityConn
+	sniCallback     func(string) (*SecureContext, error)
+	alpnProtocols   []string
+	alpnCallback    func(servername string, protocols []string) (string, bool)
+	pskServer       func(s *Socket, identity string) []byte
+	sessionHandlers bool
+
+	hsOnce sync.Once
+	hsErr  error
+
+	mu             sync.Mutex
+	authorized     bool
+	authErr        *Error
+	secured        bool
+	closed         bool
+	errorEmitted   bool // tlsClientError or the client's error was reported
+	hookErr        error
+	sessionFns     []func([]byte)
+	pendingSession [][]byte
+	sessionReady   bool // secureConnect happened: sessions may be delivered
+	keylogFns      []func([]byte)
+	pendingKeylog  [][]byte
+	ocspFns        []func([]byte)
+	pendingOCSP    [][]byte
+	ocspSeen       bool
+	errorFns       []func(error)
+	pendingErrs    []error
+	secureFns      []func()
+	handshakes     int
+	lastHandshake  time.Time
+	noReneg        bool
+	sni            string         // the name the client asked for (server side)
+	sniContext     *SecureContext // the context chosen for it, if any
+
+	// readMu serialises reads, so Renegotiate can read for itself while no
+	// Read runs; what it reads waits in pending.
+	readMu  sync.Mutex
+	pending []byte
+}
+
+var _ net.Conn = (*Socket)(nil)
+
+// activityConn records the time of the last transport activity, for the
+// server's handshake (idle) timeout.
+type activityConn struct {
+	net.Conn
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (a *activityConn) touch() {
+	a.mu.Lock()
+	a.last = time.Now()
+	a.mu.Unlock()
+}
+
+func (a *activityConn) idleSince() time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.last
+}
+
+func (a *activityConn) Read(p []byte) (int, error) {
+	n, err := a.Conn.Read(p)
+	if n > 0 {
+		a.touch()
+	}
+	return n, err
+}
+
+func (a *activityConn) Write(p []byte) (int, error) {
+	n, err := a.Conn.Write(p)
+	if n > 0 {
+		a.touch()
+	}
+	return n, err
+}
+
+// CloseWrite half-closes the underlying connection when it can.
+func (a *activityConn) CloseWrite() error {
+	if cw, ok := a.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// connConfig builds the engine's callbacks for this socket.
+func (s *Socket) connConfig(servername string, alpn []string, session []byte, requestOCSP, trace bool,
+	pskClient func(hint string) ([]byte, string, bool)) (openssl.ConnConfig, error) {
+	cfg := openssl.ConnConfig{
+		EnableTrace: trace || traceAll(),
+		Keylog: func(line string) {
+			s.deliverKeylog([]byte(line + "\n"))
+		},
+		OnHandshakeStart: s.onHandshakeStart,
+		OnHandshakeDone:  s.onHandshakeDone,
+	}
+	if s.isServer {
+		cfg.RequestClientCert = s.requestCert
+		cfg.RequireClientCert = s.requestCert && s.serverReject
+		cfg.ServerNameCallback = s.selectSNI
+		if s.alpnCallback != nil || len(s.alpnProtocols) > 0 {
+			cfg.SelectALPN = s.selectALPN
+		}
+		if s.pskServer != nil {
+			cfg.PSKServer = func(identity string) ([]byte, error) {
+				key := s.pskServer(s, identity)
+				if len(key) > openssl.PSKMaxKeyLen {
+					return nil, errorf("ERR_INVALID_ARG_VALUE", "Pre-shared key exceeds %d bytes", openssl.PSKMaxKeyLen)
+				}
+				return key, nil
+			}
+		}
+		if srv := s.server; srv != nil {
+			if srv.opts.PSKIdentityHint != "" {
+				cfg.PSKIdentityHint = srv.opts.PSKIdentityHint
+			}
+			if s.sessionHandlers {
+				cfg.OnNewSession = s.serverNewSession
+				cfg.GetSession = s.serverGetSession
+			}
+			if srv.hasOCSPHandlers() {
+				cfg.OCSPRequest = s.serverOCSPRequest
+			}
+		}
+	} else {
+		cfg.ServerName = servername
+		cfg.ALPNProtocols = alpn
+		cfg.OnNewSession = func(sess *openssl.Session) {
+			der := sess.DER()
+			sess.Free()
+			s.deliverSession(der)
+		}
+		if len(session) > 0 {
+			sess, err := openssl.ParseSession(session)
+			if err == nil {
+				cfg.Session = sess // a bad session is ignored, as in Node
+			}
+		}
+		cfg.RequestOCSP = requestOCSP
+		if requestOCSP {
+			cfg.OnOCSPResponse = func(resp []byte) { s.deliverOCSP(resp) }
+		}
+		if pskClient != nil {
+			cfg.PSKClient = func(hint string, hasHint bool) (string, []byte, error) {
+				psk, identity, ok := pskClient(hint)
+				if !ok || psk == nil {
+					return "", nil, nil
+				}
+				if len(identity) > openssl.PSKMaxIdentityLen {
+					return "", nil, errorf("ERR_INVALID_ARG_VALUE", "PSK identity exceeds %d bytes", openssl.PSKMaxIdentityLen)
+				}
+				if len(psk) > openssl.PSKMaxKeyLen {
+					return "", nil, errorf("ERR_INVALID_ARG_VALUE", "Pre-shared key exceeds %d bytes", openssl.PSKMaxKeyLen)
+				}
+				return identity, psk, nil
+			}
+		}
+	}
+	return cfg, nil
+}
+
+// Handshake runs the TLS handshake and Node's checks after it (verification
+// of the peer, the host name check on clients), once. Read and Write call it.
+func (s *Socket) Handshake(ctx context.Context) error {
+	s.hsOnce.Do(func() { s.hsErr = s.handshake(ctx) })
+	return s.hsErr
+}
+
+func (s *Socket) handshake(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	debugf("%s _start handle? true", s.side())
+	var stop func()
+	if s.isServer && s.handshakeIdle > 0 {
+		stop = s.armHandshakeTimer()
+	}
+	err := s.conn.Handshake(ctx)
+	if stop != nil {
+		stop()
+	}
+	if err != nil {
+		return s.handshakeError(err)
+	}
+	debugf("%s onhandshakedone", s.side())
+	if s.isServer {
+		return s.serverSecure()
+	}
+	return s.clientSecure()
+}
+
+func (s *Socket) side() string {
+	if s.isServer {
+		return "server"
+	}
+	return "client"
+}
+
+// handshakeError gives the error Node reports for a failed handshake.
+func (s *Socket) handshakeError(err error) error {
+	s.mu.Lock()
+	hook := s.hookErr
+	s.mu.Unlock()
+	if hook != nil {
+		return hook
+	}
+	var te *Error
+	if errors.As(err, &te) {
+		return te
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Message: err.Error(), Err: err}
+	}
+	if isTransportEOF(err) {
+		if s.isServer {
+			e := errSocketHangUp()
+			e.Err = err
+			return e
+		}
+		e := errClientDisconnected(s.hostForIdentity, 0)
+		e.Err = err
+		return e
+	}
+	return fromSocketError(err)
+}
+
+// armHandshakeTimer starts the server's handshake idle timer; the returned
+// function stops it.
+func (s *Socket) armHandshakeTimer() func() {
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	var fire func()
+	fire = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		idle := time.Since(s.activity.idleSince())
+		if idle < s.handshakeIdle {
+			t = time.AfterFunc(s.handshakeIdle-idle, fire)
+			return
+		}
+		stopped = true
+		debugf("server emit tlsClientError: handshake timeout")
+		s.emitClientError(errHandshakeTimeout())
+	}
+	s.activity.touch()
+	t = time.AfterFunc(s.handshakeIdle, fire)
+	return func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
+	}
+}
+
+// emitClientError reports err once, through the server's tlsClientError
+// handlers (server sockets before secureConnection).
+func (s *Socket) emitClientError(err error) {
+	s.mu.Lock()
+	if s.errorEmitted || s.secured {
+		s.mu.Unlock()
+		return
+	}
+	s.errorEmitted = true
+	s.mu.Unlock()
+	if s.server != nil {
+		s.server.emitTLSClientError(err, s)
+	}
+}
+
+// clientSecure is Node's onConnectSecure: the DH size check, the verify
+// result, then the host name check unless the session was resumed.
+func (s *Socket) clientSecure() error {
+	if ek := s.GetEphemeralKeyInfo(); ek.Type == "DH" && ek.Size < s.minDHSize {
+		err := errorf("ERR_TLS_DH_PARAM_SIZE", "DH parameter size %d is less than %d", ek.Size, s.minDHSize)
+		s.Destroy()
+		return err
+	}
+	verifyErr := s.verifyError()
+	if verifyErr == nil && s.verifyIdentity && !s.IsSessionReused() {
+		if err := s.checkServerIdentity(s.hostForIdentity, s.GetPeerCertificate(true)); err != nil {
+			var te *Error
+			if !errors.As(err, &te) {
+				te = &Error{Message: err.Error(), Err: err}
+			}
+			verifyErr = te
+		}
+	}
+	s.mu.Lock()
+	if verifyErr != nil {
+		s.authorized = false
+		s.authErr = verifyErr
+	} else {
+		s.authorized = true
+	}
+	s.mu.Unlock()
+	if verifyErr != nil && s.rejectUnauthorized {
+		s.Destroy()
+		return verifyErr
+	}
+	debugf("client emit secureConnect. authorized: %v", verifyErr == nil)
+	s.mu.Lock()
+	s.secured = true
+	s.sessionReady = true
+	s.mu.Unlock()
+	s.flushSessions()
+	return nil
+}
+
+// serverSecure is Node's onServerSocketSecure.
+func (s *Socket) serverSecure() error {
+	if s.requestCert {
+		if verr := s.verifyError(); verr != nil {
+			s.mu.Lock()
+			s.authErr = verr
+			s.mu.Unlock()
+			if s.serverReject {
+				s.Destroy()
+				// Node destroys the socket quietly; its close then reports
+				// "socket hang up" through tlsClientError.
+				return errSocketHangUp()
+			}
+		} else {
+			s.mu.Lock()
+			s.authorized = true
+			s.mu.Unlock()
+		}
+	}
+	s.mu.Lock()
+	s.secured = true
+	s.mu.Unlock()
+	return nil
+}
+
+// verifyError is Node's VerifyPeerCertificate: the verify result when the
+// peer sent a certificate; none is fine for PSK (and TLS 1.3 resumption);
+// otherwise UNABLE_TO_GET_ISSUER_CERT.
+func (s *Socket) verifyError() *Error {
+	peer := s.conn.PeerCertificate()
+	var code int64
+	if peer != nil {
+		peer.Free()
+		code = s.conn.VerifyResult()
+	} else {
+		ci, _ := s.conn.Cipher()
+		if ci.AuthPSK || (s.conn.ProtocolVersion() == openssl.TLS1_3 && s.conn.SessionReused()) {
+			code = 0
+		} else {
+			code = openssl.VerifyErrUnableToGetIssuerCert
+		}
+	}
+	if code == 0 {
+		return nil
+	}
+	return &Error{Code: openssl.VerifyCodeName(code), Message: openssl.VerifyErrorString(code)}
+}
+
+// onHandshakeStart applies Node's renegotiation limit on server sockets.
+func (s *Socket) onHandshakeStart(n int) {
+	if !s.isServer {
+		return
+	}
+	debugf("server onhandshakestart")
+	now := time.Now()
+	s.mu.Lock()
+	last := s.lastHandshake
+	s.lastHandshake = now
+	if last.IsZero() {
+		s.mu.Unlock()
+		return
+	}
+	if now.Sub(last) >= ClientRenegWindow {
+		s.handshakes = 1
+	} else {
+		s.handshakes++
+	}
+	over := s.handshakes > ClientRenegLimit
+	disabled := s.noReneg
+	s.mu.Unlock()
+	switch {
+	case over:
+		s.emitError(errSessionAttack())
+	case disabled:
+		s.emitError(errRenegotiationDisabled())
+	}
+}
+
+func (s *Socket) onHandshakeDone(n int) {
+	s.mu.Lock()
+	fns := append([]func(){}, s.secureFns...)
+	s.mu.Unlock()
+	for _, f := range fns {
+		f()
+	}
+}
+
+// emitError is Node's socket 'error' event: handlers registered with OnError
+// get it; without one, the next Read returns it.
+func (s *Socket) emitError(err error) {
+	s.mu.Lock()
+	fns := append([]func(error){}, s.errorFns...)
+	if len(fns) == 0 {
+		s.pendingErrs = append(s.pendingErrs, err)
+	}
+	s.mu.Unlock()
+	for _, f := range fns {
+		f(err)
+	}
+}
+
+// OnError registers a handler for errors Node emits on a connected socket
+// ('error'), such as ERR_TLS_SESSION_ATTACK. Without a handler, such an error
+// is returned by the next Read.
+func (s *Socket) OnError(fn func(error)) {
+	s.mu.Lock()
+	s.errorFns = append(s.errorFns, fn)
+	pend := s.pendingErrs
+	s.pendingErrs = nil
+	s.mu.Unlock()
+	for _, e := range pend {
+		fn(e)
+	}
+}
+
+// OnSecure registers a handler for every completed handshake, renegotiations
+// included (Node's 'secure' event).
+func (s *Socket) OnSecure(fn func()) {
+	s.mu.Lock()
+	s.secureFns = append(s.secureFns, fn)
+	s.mu.Unlock()
+}
+
+// Read reads data (net.Conn). It returns io.EOF after the peer's close_notify.
+func (s *Socket) Read(p []byte) (int, error) {
+	if err := s.Handshake(context.Background()); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	if len(s.pendingErrs) > 0 {
+		err := s.pendingErrs[0]
+		s.pendingErrs = s.pendingErrs[1:]
+		s.mu.Unlock()
+		return 0, err
+	}
+	s.mu.Unlock()
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if len(s.pending) > 0 {
+		n := copy(p, s.pending)
+		s.pending = s.pending[n:]
+		return n, nil
+	}
+	n, err := s.conn.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		if n == 0 {
+			s.mu.Lock()
+			if len(s.pendingErrs) > 0 {
+				e := s.pendingErrs[0]
+				s.pendingErrs = s.pendingErrs[1:]
+				s.mu.Unlock()
+				return 0, e
+			}
+			s.mu.Unlock()
+		}
+		return n, s.ioError(err)
+	}
+	return n, err
+}
+
+// Write writes data (net.Conn).
+func (s *Socket) Write(p []byte) (int, error) {
+	if err := s.Handshake(context.Background()); err != nil {
+		return 0, err
+	}
+	n, err := s.conn.Write(p)
+	if err != nil {
+		return n, s.ioError(err)
+	}
+	return n, nil
+}
+
+// ioError keeps net.Conn's sentinel errors recognisable and turns TLS
+// failures into Node's errors.
+func (s *Socket) ioError(err error) error {
+	if errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || isTimeout(err) {
+		return err
+	}
+	return fromSocketError(err)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Close sends close_notify (after a completed handshake) and closes the
+// connection.
+func (s *Socket) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.closed = true
+	s.mu.Unlock()
+	err := s.conn.Close()
+	if s.ownCtx {
+		s.secure.Close()
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// Destroy closes the connection at once (Node's destroy()); it is Close
+// without the error.
+func (s *Socket) Destroy() { _ = s.Close() }
+
+// End sends close_notify and half-closes the connection, like Node's end();
+// reading goes on until the peer closes.
+func (s *Socket) End() error {
+	if err := s.Handshake(context.Background()); err != nil {
+		return err
+	}
+	return s.conn.CloseWrite()
+}
+
+// LocalAddr is the local address (net.Conn).
+func (s *Socket) LocalAddr() net.Addr { return s.transport.LocalAddr() }
+
+// RemoteAddr is the remote address (net.Conn).
+func (s *Socket) RemoteAddr() net.Addr { return s.transport.RemoteAddr() }
+
+// SetDeadline sets the read and write deadlines (net.Conn).
+func (s *Socket) SetDeadline(t time.Time) error { return s.conn.SetDeadline(t) }
+
+// SetReadDeadline sets the read deadline (net.Conn).
+func (s *Socket) SetReadDeadline(t time.Time) error { return s.conn.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the write deadline (net.Conn).
+func (s *Socket) SetWriteDeadline(t time.Time) error { return s.conn.SetWriteDeadline(t) }
+
+// Authorized is Node's socket.authorized: the peer's certificate was verified
+// (and, on clients, matched the host name). Server sockets without
+// RequestCert are never authorized.
+func (s *Socket) Authorized() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authorized
+}
+
+// AuthorizationError is Node's socket.authorizationError: why the peer is not
+// authorized (Code is a verify code such as "DEPTH_ZERO_SELF_SIGNED_CERT", or
+// "ERR_TLS_CERT_ALTNAME_INVALID"); nil when authorized or never checked.
+func (s *Socket) AuthorizationError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.authErr == nil {
+		return nil
+	}
+	return s.authErr
+}
+
+// Encrypted is Node's socket.encrypted: always true.
+func (s *Socket) Encrypted() bool { return true }
+
+// ALPNProtocol is Node's socket.alpnProtocol: the negotiated protocol, ""
+// when none was (Node: false).
+func (s *Socket) ALPNProtocol() string { return s.conn.ALPNProtocol() }
+
+// Servername is Node's socket.servername: on a client the name it asked for,
+// on a server the name the client sent ("" when none; Node: false).
+func (s *Socket) Servername() string { return s.conn.ServerName() }
+
+// Cipher is the negotiated cipher as Node's getCipher() gives it: OpenSSL's
+// name, the IANA name, and the cipher's minimum protocol version.
+type Cipher struct{ Name, StandardName, Version string }
+
+// GetCipher is Node's getCipher(); zero before the handshake.
+func (s *Socket) GetCipher() Cipher {
+	ci, ok := s.conn.Cipher()
+	if !ok {
+		return Cipher{}
+	}
+	return Cipher{Name: ci.Name, StandardName: ci.StandardName, Version: ci.Version}
+}
+
+// GetProtocol is Node's getProtocol(): "TLSv1.3", "TLSv1.2", "TLSv1.1",
+// "TLSv1"; "" once the socket is closed (Node: null).
+func (s *Socket) GetProtocol() string { return s.conn.Version() }
+
+// GetPeerCertificate is Node's getPeerCertificate(detailed): the peer's
+// certificate, nil when it sent none (Node: {}). With detailed, the chain is
+// filled in through IssuerCertificate, a self-signed root pointing to itself.
+func (s *Socket) GetPeerCertificate(detailed bool) *Certificate {
+	if !detailed {
+		c := s.conn.PeerCertificate()
+		if c == nil {
+			return nil
+		}
+		defer c.Free()
+		return certificateFrom(c)
+	}
+	chain := s.conn.PeerCertificateChain()
+	defer func() {
+		for _, c := range chain {
+			c.Free()
+		}
+	}()
+	return certificateChainFrom(chain)
+}
+
+// GetCertificate is Node's getCertificate(): the local certificate, nil when
+// none (Node: {}).
+func (s *Socket) GetCertificate() *Certificate {
+	c := s.conn.LocalCertificate()
+	if c == nil {
+		return nil
+	}
+	defer c.Free()
+	return certificateFrom(c)
+}
+
+// GetX509Certificate is Node's getX509Certificate(), for Go code that
+// expects crypto/x509; nil when there is no local certificate.
+func (s *Socket) GetX509Certificate() *x509.Certificate {
+	c := s.GetCertificate()
+	if c == nil {
+		return nil
+	}
+	x, err := c.X509()
+	if err != nil {
+		return nil
+	}
+	return x
+}
+
+// GetPeerX509Certificate is Node's getPeerX509Certificate(); nil when the
+// peer sent no certificate.
+func (s *Socket) GetPeerX509Certificate() *x509.Certificate {
+	c := s.GetPeerCertificate(false)
+	if c == nil {
+		return nil
+	}
+	x, err := c.X509()
+	if err != nil {
+		return nil
+	}
+	return x
+}
+
+// GetSession is Node's getSession(): the session as DER, reusable as
+// ConnectOptions.Session; nil when there is none. On TLS 1.3 the resumable
+// sessions arrive after the handshake: use OnSession.
+func (s *Socket) GetSession() []byte {
+	sess := s.conn.Session()
+	if sess == nil {
+		return nil
+	}
+	defer sess.Free()
+	return sess.DER()
+}
+
+// GetTLSTicket is Node's getTLSTicket(): the ticket a client received; nil
+// on servers and without a ticket.
+func (s *Socket) GetTLSTicket() []byte {
+	if s.isServer {
+		return nil
+	}
+	return s.conn.Ticket()
+}
+
+// IsSessionReused is Node's isSessionReused(). A TLS 1.3 PSK handshake
+// counts as reused, as in Node.
+func (s *Socket) IsSessionReused() bool { return s.conn.SessionReused() }
+
+// RenegotiateOptions are the options of Node's renegotiate().
+type RenegotiateOptions struct {
+	RejectUnauthorized *bool
+	RequestCert        bool
+}
+
+// Renegotiate is Node's renegotiate(options, callback): it starts a TLS 1.2
+// renegotiation and returns when it has completed. On TLS 1.3 it fails with
+// ERR_SSL_WRONG_SSL_VERSION.
+func (s *Socket) Renegotiate(opts RenegotiateOptions) error {
+	if err := s.Handshake(context.Background()); err != nil {
+		return err
+	}
+	if s.isServer && (opts.RequestCert || opts.RejectUnauthorized != nil) {
+		s.requestCert = opts.RequestCert
+		s.serverReject = opts.RejectUnauthorized == nil || *opts.RejectUnauthorized
+		s.conn.SetVerifyMode(s.requestCert, s.requestCert && s.serverReject)
+	}
+	before := s.conn.HandshakeCount()
+	if err := s.conn.Renegotiate(); err != nil {
+		return fromSocketError(err)
+	}
+	// The handshake completes as records are read. Read for ourselves while
+	// no Read is running, keeping application data for the next Read.
+	buf := make([]byte, 16*1024)
+	for s.conn.HandshakeCount() == before {
+		if !s.readMu.TryLock() {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		if s.conn.HandshakeCount() != before {
+			s.readMu.Unlock()
+			break
+		}
+		n, err := s.conn.Read(buf)
+		s.pending = append(s.pending, buf[:n]...)
+		s.readMu.Unlock()
+		if err != nil {
+			return s.ioError(err)
+		}
+	}
+	return nil
+}
+
+// DisableRenegotiation is Node's disableRenegotiation(): a later
+// renegotiation by the peer is an ERR_TLS_RENEGOTIATION_DISABLED error on
+// this socket.
+func (s *Socket) DisableRenegotiation() {
+	s.mu.Lock()
+	s.noReneg = true
+	s.mu.Unlock()
+}
+
+// ExportKeyingMaterial is Node's exportKeyingMaterial(length, label[,
+// context]); a nil context means none (Node: undefined), an empty one is used.
+func (s *Socket) ExportKeyingMaterial(length int, label string, context []byte) ([]byte, error) {
+	if length < 1 || length > 4294967295 {
+		return nil, errOutOfRange("length", ">= 1 && <= 4294967295", length)
+	}
+	if !s.isSecure() {
+		return nil, newError("ERR_TLS_INVALID_STATE", "TLS socket connection must be securely established")
+	}
+	out, err := s.conn.ExportKeyingMaterial(length, label, context, context != nil)
+	if err != nil {
+		return nil, fromConfigError(err)
+	}
+	return out, nil
+}
+
+func (s *Socket) isSecure() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.secured && !s.closed
+}
+
+// EphemeralKeyInfo is Node's getEphemeralKeyInfo() result.
+type EphemeralKeyInfo struct {
+	Type string // "DH" or "ECDH"; "" when the key exchange was not ephemeral
+	Name string // ECDH curve: "prime256v1", "X25519", ...
+	Size int    // bits
+}
+
+// GetEphemeralKeyInfo is Node's getEphemeralKeyInfo(): the server's
+// ephemeral key on a client socket; zero on a server socket (Node: null) and
+// without ephemeral key exchange (Node: {}).
+func (s *Socket) GetEphemeralKeyInfo() EphemeralKeyInfo {
+	if s.isServer {
+		return EphemeralKeyInfo{}
+	}
+	k := s.conn.PeerEphemeralKey()
+	return EphemeralKeyInfo{Type: k.Kind, Name: k.Name, Size: k.Bits}
+}
+
+// GetFinished is Node's getFinished(): the Finished message this side sent;
+// nil before the handshake.
+func (s *Socket) GetFinished() []byte { return s.conn.Finished() }
+
+// GetPeerFinished is Node's getPeerFinished(); nil before the handshake.
+func (s *Socket) GetPeerFinished() []byte { return s.conn.PeerFinished() }
+
+// GetSharedSigalgs is Node's getSharedSigalgs(): "RSA-PSS+SHA256",
+// "ECDSA+SHA256", "Ed25519+UNDEF", ...
+func (s *Socket) GetSharedSigalgs() []string {
+	var out []string
+	for _, a := range s.conn.SharedSigalgs() {
+		out = append(out, sigalgName(a))
+	}
+	return out
+}
+
+// sigalgName formats a shared sigalg as Node's GetSharedSigalgs does.
+func sigalgName(a openssl.SigAlg) string {
+	var sign string
+	switch a.Sign {
+	case "rsaEncryption", "RSA":
+		sign = "RSA"
+	case "RSASSA-PSS", "RSA-PSS":
+		sign = "RSA-PSS"
+	case "dsaEncryption", "DSA":
+		sign = "DSA"
+	case "id-ecPublicKey", "EC":
+		sign = "ECDSA"
+	case "ED25519":
+		sign = "Ed25519"
+	case "ED448":
+		sign = "Ed448"
+	default:
+		sign = a.Sign
+		if sign == "" {
+			sign = "UNDEF"
+		}
+	}
+	hash := a.Hash
+	if hash == "" {
+		hash = "UNDEF"
+	}
+	return sign + "+" + hash
+}
+
+// SetMaxSendFragment is Node's setMaxSendFragment(size): records carry at
+// most size bytes of plaintext (512 to 16384).
+func (s *Socket) SetMaxSendFragment(size int) error {
+	if !s.conn.SetMaxSendFragment(size) {
+		return errorf("ERR_OUT_OF_RANGE", "The value of \"size\" is out of range. It must be >= 512 && <= 16384. Received %s", inspect(size))
+	}
+	return nil
+}
+
+// SetSession is Node's setSession(session): the client session to resume;
+// call it before the handshake.
+func (s *Socket) SetSession(session []byte) error {
+	sess, err := openssl.ParseSession(session)
+	if err != nil {
+		return fromConfigError(err)
+	}
+	defer sess.Free()
+	return fromConfigError(s.conn.SetSession(sess))
+}
+
+// SetKeyCert is Node's setKeyCert(context): the certificate and key this
+// socket presents from now on (useful inside ALPNCallback or SNICallback).
+func (s *Socket) SetKeyCert(opts SecureContextOptions) error {
+	sc, err := CreateSecureContext(opts)
+	if err != nil {
+		return err
+	}
+	defer sc.Close()
+	return fromConfigError(s.conn.UseContextCertificate(sc.ctx))
+}
+
+// EnableTrace is Node's enableTrace(): OpenSSL's protocol trace on stderr
+// from now on, where the linked OpenSSL has SSL_trace.
+func (s *Socket) EnableTrace() { s.conn.EnableTrace() }
+
+// OnSession registers a handler for new sessions (Node's 'session' event,
+// client sockets): each arrives as DER, reusable as ConnectOptions.Session.
+// Sessions that arrived before the handler was registered are delivered to
+// it at once. On TLS 1.3 they arrive after the handshake, while reading.
+func (s *Socket) OnSession(fn func(session []byte)) {
+	s.mu.Lock()
+	s.sessionFns = append(s.sessionFns, fn)
+	s.mu.Unlock()
+	s.flushSessions()
+}
+
+func (s *Socket) deliverSession(der []byte) {
+	s.mu.Lock()
+	s.pendingSession = append(s.pendingSession, der)
+	s.mu.Unlock()
+	s.flushSessions()
+}
+
+func (s *Socket) flushSessions() {
+	s.mu.Lock()
+	if !s.sessionReady || len(s.sessionFns) == 0 || len(s.pendingSession) == 0 {
+		s.mu.Unlock()
+		return
+	}
+	pend := s.pendingSession
+	s.pendingSession = nil
+	fns := append([]func([]byte){}, s.sessionFns...)
+	s.mu.Unlock()
+	for _, der := range pend {
+		for _, f := range fns {
+			f(der)
+		}
+	}
+}
+
+// OnKeylog registers a handler for key log lines (Node's 'keylog' event):
+// NSS key log format, each ending in "\n". Lines from before the handler was
+// registered (the handshake's) are delivered to it at once.
+func (s *Socket) OnKeylog(fn func(line []byte)) {
+	s.mu.Lock()
+	s.keylogFns = append(s.keylogFns, fn)
+	pend := s.pendingKeylog
+	s.pendingKeylog = nil
+	s.mu.Unlock()
+	for _, l := range pend {
+		fn(l)
+	}
+}
+
+func (s *Socket) deliverKeylog(line []byte) {
+	if s.server != nil {
+		s.server.emitKeylog(line, s)
+	}
+	s.mu.Lock()
+	fns := append([]func([]byte){}, s.keylogFns...)
+	if len(fns) == 0 {
+		s.pendingKeylog = append(s.pendingKeylog, line)
+	}
+	s.mu.Unlock()
+	for _, f := range fns {
+		f(line)
+	}
+}
+
+// OnOCSPResponse registers a handler for the server's stapled OCSP response
+// (Node's 'OCSPResponse' event; ConnectOptions.RequestOCSP); it gets nil when
+// the server stapled none.
+func (s *Socket) OnOCSPResponse(fn func(response []byte)) {
+	s.mu.Lock()
+	s.ocspFns = append(s.ocspFns, fn)
+	pend := s.pendingOCSP
+	s.pendingOCSP = nil
+	s.mu.Unlock()
+	for _, r := range pend {
+		fn(r)
+	}
+}
+
+func (s *Socket) deliverOCSP(resp []byte) {
+	s.mu.Lock()
+	fns := append([]func([]byte){}, s.ocspFns...)
+	if len(fns) == 0 {
+		s.pendingOCSP = append(s.pendingOCSP, resp)
+	}
+	s.mu.Unlock()
+	for _, f := range fns {
+		f(resp)
+	}
+}
+
+// selectSNI is the server's servername callback: the custom SNICallback, or
+// the contexts of AddContext, newest first.
+func (s *Socket) selectSNI(name string) (*openssl.Context, error) {
+	s.mu.Lock()
+	s.sni = name
+	s.mu.Unlock()
+	if name == "" {
+		return nil, nil
+	}
+	var sc *SecureContext
+	var err error
+	switch {
+	case s.sniCallback != nil:
+		sc, err = s.sniCallback(name)
+	case s.server != nil:
+		sc = s.server.matchContext(name)
+	}
+	if err != nil {
+		s.setHookErr(err)
+		return nil, err
+	}
+	if sc == nil {
+		return nil, nil
+	}
+	s.mu.Lock()
+	s.sniContext = sc
+	s.mu.Unlock()
+	return sc.ctx, nil
+}
+
+func (s *Socket) sniName() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sni
+}
+
+// contextInUse is the SNI-chosen context, else the socket's own.
+func (s *Socket) contextInUse() *SecureContext {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sniContext != nil {
+		return s.sniContext
+	}
+	return s.secure
+}
+
+func (s *Socket) setHookErr(err error) {
+	s.mu.Lock()
+	if s.hookErr == nil {
+		s.hookErr = err
+	}
+	s.mu.Unlock()
+}
+
+// selectALPN is Node's ALPN choice: ALPNCallback, or the server's first
+// preference the client also offered; no overlap ends the handshake.
+func (s *Socket) selectALPN(offered []string) (string, error) {
+	if s.alpnCallback != nil {
+		proto, ok := s.alpnCallback(s.sniName(), offered)
+		if !ok {
+			return "", errors.New("no_application_protocol")
+		}
+		for _, o := range offered {
+			if o == proto {
+				return proto, nil
+			}
+		}
+		err := errorf("ERR_TLS_ALPN_CALLBACK_INVALID_RESULT",
+			"ALPN callback returned a value (%s) that did not match any of the client's offered protocols (%s)",
+			proto, strings.Join(offered, ", "))
+		s.setHookErr(err)
+		return "", err
+	}
+	for _, p := range s.alpnProtocols {
+		for _, o := range offered {
+			if p == o {
+				return p, nil
+			}
+		}
+	}
+	return "", errors.New("no_application_protocol")
+}
+
+func (s *Socket) serverNewSession(sess *openssl.Session) {
+	defer sess.Free()
+	s.server.emitNewSession(sess.ID(), sess.DER())
+}
+
+func (s *Socket) serverGetSession(id []byte) *openssl.Session {
+	der := s.server.emitResumeSession(id)
+	if der == nil {
+		return nil
+	}
+	sess, err := openssl.ParseSession(der)
+	if err != nil {
+		return nil // invalid data: a fresh handshake, as in Node
+	}
+	return sess
+}
+
+func (s *Socket) serverOCSPRequest() ([]byte, error) {
+	sc := s.contextInUse()
+	return s.server.emitOCSPRequest(sc.leafDER, sc.issuerDER)
+}
