@@ -285,7 +285,9 @@ func errnoMessage(err error, code string) string {
 
 // Node's fixed TLS errors.
 
-func errHandshakeTimeout() *Error { return newError("ERR_TLS_HANDSHAKE_TIMEOUT", "TLS handshake timeout") }
+func errHandshakeTimeout() *Error {
+	return newError("ERR_TLS_HANDSHAKE_TIMEOUT", "TLS handshake timeout")
+}
 
 func errSessionAttack() *Error {
 	return newError("ERR_TLS_SESSION_ATTACK", "TLS session renegotiation attack detected")
