@@ -20,6 +20,7 @@ var verbs = []struct {
 	name string
 	verb
 }{
+	{"demo", verb{runDemo, "the echo server of Node's tls documentation, on a certificate made in memory"}},
 	{"ciphers", verb{runCiphers, "list the ciphers a cipher string selects, as `openssl ciphers`"}},
 }
 
