@@ -1,0 +1,423 @@
+package parity
+
+import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nodetls/nodetls/internal/nodeshape"
+	"github.com/nodetls/nodetls/internal/peers"
+	"github.com/nodetls/nodetls/tls"
+)
+
+// Line is one decoded JSON line of either side.
+type Line map[string]any
+
+// Hex marks a Buffer option value: {"$hex": "..."}.
+func Hex(b []byte) map[string]any { return map[string]any{"$hex": hex.EncodeToString(b)} }
+
+// PSK is the client psk option of the scripts: the identity and hex key the
+// pskCallback returns.
+func PSK(identity string, key []byte) map[string]any {
+	return map[string]any{"identity": identity, "key": hex.EncodeToString(key)}
+}
+
+// ClientSpec is a client scenario.
+type ClientSpec struct {
+	// Options are tls.connect's options with Node's names.
+	Options map[string]any `json:"options"`
+	// Connections is how many times to connect, one after the other (0 = 1).
+	Connections int `json:"connections,omitempty"`
+	// Resume passes each connection's last session to the next one.
+	Resume bool `json:"resume,omitempty"`
+	// Send is written after secureConnect (nil = "ping\n").
+	Send *string `json:"send,omitempty"`
+	// Extra asks for more properties in an "extra" line: "ephemeralKeyInfo",
+	// "sharedSigalgs", "finishedLength", "certificate", "ticket".
+	Extra []string `json:"extra,omitempty"`
+}
+
+// ServerSpec is a server scenario.
+type ServerSpec struct {
+	// Options are tls.createServer's options with Node's names.
+	Options map[string]any `json:"options"`
+	// Contexts are addContext entries: host name pattern -> options.
+	Contexts map[string]map[string]any `json:"contexts,omitempty"`
+	// PSK maps identities to hex keys for the server's pskCallback.
+	PSK map[string]string `json:"psk,omitempty"`
+	// ALPNCallback is "first" (the client's first protocol) or "none" (refuse).
+	ALPNCallback string `json:"alpnCallback,omitempty"`
+	// SessionCache serves newSession/resumeSession from memory.
+	SessionCache bool `json:"sessionCache,omitempty"`
+	// KeepOnError leaves the socket open after tlsClientError (Node's default
+	// behaviour for a handshake timeout); by default the handler destroys it.
+	KeepOnError bool `json:"-"`
+	// DestroyOnError mirrors KeepOnError for the script.
+	DestroyOnError *bool `json:"destroyOnError,omitempty"`
+}
+
+func writeScript(t testing.TB, name, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+		t.Fatalf("parity: %v", err)
+	}
+	return p
+}
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("parity: %v", err)
+	}
+	return string(b)
+}
+
+// ParseLines decodes JSON lines.
+func ParseLines(t testing.TB, out string) []Line {
+	t.Helper()
+	var lines []Line
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || text[0] != '{' {
+			continue
+		}
+		var l Line
+		if err := json.Unmarshal([]byte(text), &l); err != nil {
+			t.Fatalf("parity: bad JSON line %q: %v", text, err)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// RunNodeClient runs the scenario as a node client and returns its lines.
+func RunNodeClient(t testing.TB, spec ClientSpec) []Line {
+	t.Helper()
+	script := writeScript(t, "client.js", clientScript)
+	p := peers.Start(t, "node", script, mustJSON(t, spec))
+	p.CloseStdin()
+	p.Wait(t, 60*time.Second)
+	return ParseLines(t, p.Stdout())
+}
+
+// RunGoClient runs the scenario with tls.Connect and returns the lines it
+// would print, in the node script's shapes.
+func RunGoClient(t testing.TB, spec ClientSpec) []Line {
+	t.Helper()
+	var out []string
+	emit := func(o *nodeshape.Object) { out = append(out, o.Line()) }
+	n := spec.Connections
+	if n == 0 {
+		n = 1
+	}
+	var session []byte
+	for i := 0; i < n; i++ {
+		opts, err := ConnectOptions(spec.Options)
+		if err != nil {
+			t.Fatalf("parity: %v", err)
+		}
+		if spec.Resume && session != nil {
+			opts.Session = session
+		}
+		s, err := tls.Connect(opts)
+		if err != nil {
+			emit(nodeshape.Error(err))
+			continue
+		}
+		var mu sync.Mutex
+		s.OnSession(func(der []byte) {
+			mu.Lock()
+			session = der
+			mu.Unlock()
+		})
+		s.OnOCSPResponse(func(r []byte) {
+			o := nodeshape.NewObject().Set("event", "OCSPResponse")
+			if r == nil {
+				o.Set("response", nil)
+			} else {
+				o.Set("response", hex.EncodeToString(r))
+			}
+			emit(o)
+		})
+		emit(nodeshape.SecureConnect(s))
+		if len(spec.Extra) > 0 {
+			emit(extraLine(s, spec.Extra))
+		}
+		send := "ping\n"
+		if spec.Send != nil {
+			send = *spec.Send
+		}
+		if _, err := s.Write([]byte(send)); err != nil {
+			emit(nodeshape.Error(err))
+			s.Close()
+			continue
+		}
+		buf := make([]byte, 4096)
+		_ = s.SetReadDeadline(time.Now().Add(20 * time.Second))
+		if _, err := s.Read(buf); err != nil && !errors.Is(err, io.EOF) {
+			emit(nodeshape.Error(err))
+		}
+		s.End()
+		// Drain to the peer's close, so TLS 1.3 tickets are seen.
+		for {
+			if _, err := s.Read(buf); err != nil {
+				break
+			}
+		}
+		s.Close()
+	}
+	return ParseLines(t, strings.Join(out, "\n"))
+}
+
+func extraLine(s *tls.Socket, extra []string) *nodeshape.Object {
+	o := nodeshape.NewObject().Set("event", "extra")
+	for _, e := range extra {
+		switch e {
+		case "ephemeralKeyInfo":
+			k := s.GetEphemeralKeyInfo()
+			ko := nodeshape.NewObject()
+			if k.Type != "" {
+				ko.Set("type", k.Type)
+				if k.Name != "" {
+					ko.Set("name", k.Name)
+				}
+				ko.Set("size", k.Size)
+			}
+			o.Set("ephemeralKeyInfo", ko)
+		case "sharedSigalgs":
+			o.Set("sharedSigalgs", s.GetSharedSigalgs())
+		case "finishedLength":
+			o.Set("finishedLength", len(s.GetFinished()))
+		case "certificate":
+			o.Set("certificate", nodeshape.PeerCertificate(s.GetCertificate()))
+		case "ticket":
+			o.Set("ticket", s.GetTLSTicket() != nil)
+		}
+	}
+	return o
+}
+
+// StartNodeServer starts the scenario's node server and returns its port
+// and a function that returns its lines so far.
+func StartNodeServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
+	t.Helper()
+	if spec.KeepOnError {
+		f := false
+		spec.DestroyOnError = &f
+	}
+	script := writeScript(t, "server.js", serverScript)
+	p := peers.Start(t, "node", script, mustJSON(t, spec))
+	m := p.WaitFor(t, regexp.MustCompile(`"event":"listening","port":(\d+)`), 20*time.Second)
+	port, _ := strconv.Atoi(m[1])
+	return port, func() []Line { return ParseLines(t, p.Stdout()) }
+}
+
+// StartGoServer starts the scenario on tls.CreateServer and returns its port
+// and a function that returns its lines so far.
+func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
+	t.Helper()
+	opts, err := ServerOptions(spec.Options)
+	if err != nil {
+		t.Fatalf("parity: %v", err)
+	}
+	if spec.PSK != nil {
+		opts.PSKCallback = func(s *tls.Socket, identity string) []byte {
+			if k, ok := spec.PSK[identity]; ok {
+				b, _ := hex.DecodeString(k)
+				return b
+			}
+			return nil
+		}
+	}
+	switch spec.ALPNCallback {
+	case "first":
+		opts.ALPNCallback = func(_ string, protocols []string) (string, bool) { return protocols[0], true }
+	case "none":
+		opts.ALPNCallback = func(string, []string) (string, bool) { return "", false }
+	}
+	var mu sync.Mutex
+	var lines []string
+	emit := func(o *nodeshape.Object) {
+		mu.Lock()
+		lines = append(lines, o.Line())
+		mu.Unlock()
+	}
+	srv, err := tls.CreateServer(opts, func(s *tls.Socket) {
+		emit(nodeshape.SecureConnection(s))
+		s.OnError(func(err error) {
+			emit(nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "socketError"), err))
+		})
+		defer s.Close()
+		io.Copy(s, s) //nolint:errcheck
+	})
+	if err != nil {
+		t.Fatalf("parity: CreateServer: %v", err)
+	}
+	hosts := make([]string, 0, len(spec.Contexts))
+	for h := range spec.Contexts {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	for _, h := range hosts {
+		co, err := SecureContextOptions(spec.Contexts[h])
+		if err != nil {
+			t.Fatalf("parity: %v", err)
+		}
+		if err := srv.AddContext(h, co); err != nil {
+			t.Fatalf("parity: AddContext(%s): %v", h, err)
+		}
+	}
+	srv.OnTLSClientError(func(err error, s *tls.Socket) {
+		emit(nodeshape.TLSClientError(err))
+		if !spec.KeepOnError && s != nil {
+			s.Destroy()
+		}
+	})
+	if spec.SessionCache {
+		cache := map[string][]byte{}
+		var cmu sync.Mutex
+		srv.OnNewSession(func(id, data []byte) {
+			emit(nodeshape.NewObject().Set("event", "newSession").Set("id", hex.EncodeToString(id)))
+			cmu.Lock()
+			cache[hex.EncodeToString(id)] = data
+			cmu.Unlock()
+		})
+		srv.OnResumeSession(func(id []byte) []byte {
+			cmu.Lock()
+			d := cache[hex.EncodeToString(id)]
+			cmu.Unlock()
+			emit(nodeshape.NewObject().Set("event", "resumeSession").Set("id", hex.EncodeToString(id)).Set("found", d != nil))
+			return d
+		})
+	}
+	if err := srv.Listen("127.0.0.1:0"); err != nil {
+		t.Fatalf("parity: Listen: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	_, p, _ := strings.Cut(srv.Address().String(), "127.0.0.1:")
+	port, _ := strconv.Atoi(p)
+	return port, func() []Line {
+		mu.Lock()
+		defer mu.Unlock()
+		return ParseLines(t, strings.Join(lines, "\n"))
+	}
+}
+
+// WaitLines waits until get returns at least n lines with an "event" other
+// than "listening", or the timeout passes, and returns them.
+func WaitLines(get func() []Line, n int, timeout time.Duration) []Line {
+	deadline := time.Now().Add(timeout)
+	for {
+		var ls []Line
+		for _, l := range get() {
+			if l["event"] != "listening" {
+				ls = append(ls, l)
+			}
+		}
+		if len(ls) >= n || time.Now().After(deadline) {
+			return ls
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// opensslMessage matches Node's message for an OpenSSL error:
+// "TID:error:CODE:library:function:reason:file:line:data\n".
+var opensslMessage = regexp.MustCompile(`^[0-9A-F]+:(error:[0-9A-F]{8}:[^:]*:[^:]*:[^:]*):[^:]*:\d+:(.*)$`)
+
+// Normalize removes what may differ between the two sides of a line: the
+// thread id and source file:line of an OpenSSL error message.
+func Normalize(l Line) Line {
+	out := Line{}
+	for k, v := range l {
+		if s, ok := v.(string); ok && k == "message" {
+			if m := opensslMessage.FindStringSubmatch(strings.TrimRight(s, "\n")); m != nil {
+				v = m[1] + ":" + m[2]
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// Diff compares the lines of both sides after Normalize, ignoring the keys
+// in ignore, and returns a description of every difference ("" if none).
+func Diff(node, goLines []Line, ignore ...string) string {
+	skip := map[string]bool{}
+	for _, k := range ignore {
+		skip[k] = true
+	}
+	var b strings.Builder
+	if len(node) != len(goLines) {
+		fmt.Fprintf(&b, "node printed %d lines, Go %d\n", len(node), len(goLines))
+	}
+	for i := 0; i < len(node) && i < len(goLines); i++ {
+		n, g := Normalize(node[i]), Normalize(goLines[i])
+		keys := map[string]bool{}
+		for k := range n {
+			keys[k] = true
+		}
+		for k := range g {
+			keys[k] = true
+		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		sort.Strings(sorted)
+		for _, k := range sorted {
+			if skip[k] {
+				continue
+			}
+			nv, nok := n[k]
+			gv, gok := g[k]
+			if nok != gok || !equalJSON(nv, gv) {
+				fmt.Fprintf(&b, "line %d (%v) %q: node %s, Go %s\n", i, n["event"], k, show(nv, nok), show(gv, gok))
+			}
+		}
+	}
+	if len(node) != len(goLines) {
+		fmt.Fprintf(&b, "node: %s\nGo:   %s\n", showAll(node), showAll(goLines))
+	}
+	return b.String()
+}
+
+func equalJSON(a, b any) bool {
+	if fa, ok := a.(float64); ok {
+		if fb, ok := b.(float64); ok {
+			return math.Abs(fa-fb) < 1e-9
+		}
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func show(v any, ok bool) string {
+	if !ok {
+		return "(absent)"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func showAll(ls []Line) string {
+	b, _ := json.Marshal(ls)
+	return string(b)
+}
