@@ -175,8 +175,7 @@ nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle) {
         return nt_fail("BIO_new");
     }
     BIO_set_data(b, c);
-    BIO_up_ref(b); /* one reference for the read side, one for the write side */
-    SSL_set_bio(s, b, b);
+    SSL_set_bio(s, b, b); /* with rbio == wbio it takes the second reference itself */
     if (handle != 0 && !SSL_set_ex_data(s, nt_ssl_handle_idx, (void *)handle)) {
         SSL_free(s); /* the handle is released by the ex_data free hook only if set */
         return nt_fail("SSL_set_ex_data");
