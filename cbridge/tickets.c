@@ -101,10 +101,23 @@ static void prune_locked(nt_ticket_keys *k, int64_t now) {
     k->min_until_ns = min_until(k->older, j);
 }
 
+int nt_tickets_bind(SSL *s, SSL_CTX *ctx) {
+    /* A plain pointer: the SSL holds a reference to its session context. */
+    return SSL_set_ex_data(s, nt_ssl_tickets_ctx_idx, ctx);
+}
+
+/* The context whose keys an SSL's tickets use: the one it was made from, as
+ * OpenSSL's own ticket handling uses the session context. An SNI switch
+ * (SSL_set_SSL_CTX) happens after the ClientHello's ticket was decrypted, so
+ * the current context would encrypt under keys that never decrypt. */
+static SSL_CTX *tickets_ctx(SSL *s) {
+    SSL_CTX *c = SSL_get_ex_data(s, nt_ssl_tickets_ctx_idx);
+    return c != NULL ? c : SSL_get_SSL_CTX(s);
+}
+
 static int ticket_key_tramp(SSL *s, unsigned char *key_name, unsigned char *iv, EVP_CIPHER_CTX *cctx,
                             EVP_MAC_CTX *hctx, int enc) {
-    /* The keys of the SSL's current context (after an SNI switch, the new one), as Node. */
-    nt_ticket_keys *k = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(s), nt_ctx_tickets_idx);
+    nt_ticket_keys *k = SSL_CTX_get_ex_data(tickets_ctx(s), nt_ctx_tickets_idx);
     if (k == NULL)
         return 0; /* no keys: no ticket is issued and none is accepted */
     nt_ticket_key key;

@@ -9,8 +9,14 @@
 #define NT_TICKET_KEY_LEN 48
 #define NT_TICKET_PART_LEN 16
 
-/* ex_data index of an SSL_CTX's key store (created in nt_init). */
+/* ex_data indices (created in nt_init): an SSL_CTX's key store, and the
+ * context an SSL was made from, whose keys its tickets use. */
 extern int nt_ctx_tickets_idx;
+extern int nt_ssl_tickets_ctx_idx;
+
+/* nt_tickets_bind records the context s was made from (OpenSSL's session
+ * context, which an SNI switch does not change); 0 on failure. */
+int nt_tickets_bind(SSL *s, SSL_CTX *ctx);
 
 /* ex_data free hook: zeroes and frees a key store with its SSL_CTX. */
 void nt_tickets_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp);

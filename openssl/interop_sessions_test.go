@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/nodetls/nodetls/internal/peers"
+	"github.com/nodetls/nodetls/internal/testpki"
 	"github.com/nodetls/nodetls/openssl"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -419,83 +420,103 @@ func TestInteropOurClientResumesWithGoServer(t *testing.T) {
 
 const nodeTicketServer = `
 const tls = require('tls'), fs = require('fs');
-const [keyFile, certFile, keysHex, sidCtx, maxVersion] = process.argv.slice(1);
-const srv = tls.createServer({
-  key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile),
-  ticketKeys: Buffer.from(keysHex, 'hex'), sessionIdContext: sidCtx, maxVersion,
-}, (s) => { s.end(JSON.stringify({reused: s.isSessionReused()}) + '\n'); });
+const [keyFile, certFile, keysHex, sidCtx, maxVersion, sni] = process.argv.slice(1);
+const key = fs.readFileSync(keyFile), cert = fs.readFileSync(certFile);
+const opts = {key, cert, ticketKeys: Buffer.from(keysHex, 'hex'), sessionIdContext: sidCtx, maxVersion};
+if (sni === 'sni') {
+  // A context of its own, with random ticket keys of its own.
+  const other = tls.createSecureContext({key, cert, sessionIdContext: sidCtx});
+  opts.SNICallback = (name, cb) => cb(null, other);
+}
+const srv = tls.createServer(opts, (s) => { s.end(JSON.stringify({reused: s.isSessionReused()}) + '\n'); });
 srv.listen(0, '127.0.0.1', () => console.log('LISTEN ' + srv.address().port));
 `
 
 // The ticket format is Node's: a Node server with the same 48-byte keys
-// resumes our tickets, and our server resumes Node's.
+// resumes our tickets, and our server resumes Node's. With an SNI switch to a
+// context with other keys, both keep using the first context's keys.
 func TestInteropTicketKeysWithNode(t *testing.T) {
 	leaf := sessionPKI(t)
 	keyFile, chainFile, _ := leaf.WriteFiles(t)
 	for _, p := range sessionProtocols {
-		t.Run(p.name, func(t *testing.T) {
-			keys := newKey(t)
-			node := peers.Node(t, nodeTicketServer, keyFile, chainFile, hex.EncodeToString(keys), string(sessionIDContext), p.name)
-			nodeAddr := "127.0.0.1:" + node.WaitFor(t, regexp.MustCompile(`LISTEN (\d+)`), 15*time.Second)[1]
-			sctx := sessionServer(t, leaf, p.v, openssl.ContextOptions{})
-			require.NoError(t, sctx.SetTicketKeys(keys))
-			ourAddr, results := serveOurs(t, sctx, openssl.ConnConfig{})
-			cctx := sessionClient(t, leaf, p.v)
-
-			// dialNode returns what the Node server reported and our client's view.
-			dialNode := func(sess *openssl.Session) (nodeReused, ours bool, got *openssl.Session) {
-				list := newSessionList(t)
-				raw, err := net.Dial("tcp", nodeAddr)
-				require.NoError(t, err)
-				c, err := openssl.Client(raw, cctx, openssl.ConnConfig{ServerName: "localhost", Session: sess, OnNewSession: list.add})
-				require.NoError(t, err)
-				defer c.Close()
-				require.NoError(t, c.SetDeadline(time.Now().Add(15*time.Second)))
-				line, err := bufio.NewReader(c).ReadString('\n')
-				require.NoError(t, err)
-				var msg struct{ Reused bool }
-				require.NoError(t, json.Unmarshal([]byte(line), &msg), line)
-				return msg.Reused, c.SessionReused(), list.last()
-			}
-			dialOurs := func(sess *openssl.Session) (ours bool, got *openssl.Session) {
-				list := newSessionList(t)
-				raw, err := net.Dial("tcp", ourAddr)
-				require.NoError(t, err)
-				c, err := openssl.Client(raw, cctx, openssl.ConnConfig{ServerName: "localhost", Session: sess, OnNewSession: list.add})
-				require.NoError(t, err)
-				require.NoError(t, c.SetDeadline(time.Now().Add(15*time.Second)))
-				line, err := bufio.NewReader(c).ReadString('\n')
-				require.NoError(t, err)
-				require.Equal(t, greeting, line)
-				reused := c.SessionReused()
-				c.Close()
-				r := nextServed(t, results)
-				require.NoError(t, r.err)
-				assert.Equal(t, reused, r.reused)
-				return reused, list.last()
-			}
-
-			nodeReused, ours, fromNode := dialNode(nil)
-			require.False(t, nodeReused)
-			require.False(t, ours)
-			require.NotNil(t, fromNode, "Node's server sent a ticket")
-			assert.True(t, sameName(fromNode.Ticket(), keys), "Node's ticket starts with the key name")
-			reused, _ := dialOurs(copySession(t, fromNode))
-			assert.True(t, reused, "our server resumed Node's ticket")
-
-			reused, fromUs := dialOurs(nil)
-			require.False(t, reused)
-			require.NotNil(t, fromUs)
-			nodeReused, ours, _ = dialNode(copySession(t, fromUs))
-			assert.True(t, nodeReused, "Node's server resumed our ticket")
-			assert.True(t, ours)
-
-			// Different keys on our side: Node's ticket is refused.
-			require.NoError(t, sctx.SetTicketKeys(newKey(t)))
-			_, _, fromNode = dialNode(nil)
-			require.NotNil(t, fromNode)
-			reused, _ = dialOurs(copySession(t, fromNode))
-			assert.False(t, reused, fmt.Sprintf("%s: different keys", p.name))
-		})
+		for _, sni := range []string{"plain", "sni"} {
+			t.Run(p.name+"/"+sni, func(t *testing.T) {
+				testTicketKeysWithNode(t, leaf, keyFile, chainFile, p, sni)
+			})
+		}
 	}
+}
+
+// testTicketKeysWithNode runs one case of TestInteropTicketKeysWithNode.
+func testTicketKeysWithNode(t *testing.T, leaf *testpki.Leaf, keyFile, chainFile string, p protoCase, sni string) {
+	keys := newKey(t)
+	node := peers.Node(t, nodeTicketServer, keyFile, chainFile, hex.EncodeToString(keys), string(sessionIDContext), p.name, sni)
+	nodeAddr := "127.0.0.1:" + node.WaitFor(t, regexp.MustCompile(`LISTEN (\d+)`), 15*time.Second)[1]
+	sctx := sessionServer(t, leaf, p.v, openssl.ContextOptions{})
+	require.NoError(t, sctx.SetTicketKeys(keys))
+	var scfg openssl.ConnConfig
+	if sni == "sni" {
+		other := sessionServer(t, leaf, p.v, openssl.ContextOptions{})
+		require.NoError(t, other.SetTicketKeys(newKey(t)))
+		scfg.ServerNameCallback = func(string) (*openssl.Context, error) { return other, nil }
+	}
+	ourAddr, results := serveOurs(t, sctx, scfg)
+	cctx := sessionClient(t, leaf, p.v)
+
+	// dialNode returns what the Node server reported and our client's view.
+	dialNode := func(sess *openssl.Session) (nodeReused, ours bool, got *openssl.Session) {
+		list := newSessionList(t)
+		raw, err := net.Dial("tcp", nodeAddr)
+		require.NoError(t, err)
+		c, err := openssl.Client(raw, cctx, openssl.ConnConfig{ServerName: "localhost", Session: sess, OnNewSession: list.add})
+		require.NoError(t, err)
+		defer c.Close()
+		require.NoError(t, c.SetDeadline(time.Now().Add(15*time.Second)))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		require.NoError(t, err)
+		var msg struct{ Reused bool }
+		require.NoError(t, json.Unmarshal([]byte(line), &msg), line)
+		return msg.Reused, c.SessionReused(), list.last()
+	}
+	dialOurs := func(sess *openssl.Session) (ours bool, got *openssl.Session) {
+		list := newSessionList(t)
+		raw, err := net.Dial("tcp", ourAddr)
+		require.NoError(t, err)
+		c, err := openssl.Client(raw, cctx, openssl.ConnConfig{ServerName: "localhost", Session: sess, OnNewSession: list.add})
+		require.NoError(t, err)
+		require.NoError(t, c.SetDeadline(time.Now().Add(15*time.Second)))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		require.NoError(t, err)
+		require.Equal(t, greeting, line)
+		reused := c.SessionReused()
+		c.Close()
+		r := nextServed(t, results)
+		require.NoError(t, r.err)
+		assert.Equal(t, reused, r.reused)
+		return reused, list.last()
+	}
+
+	nodeReused, ours, fromNode := dialNode(nil)
+	require.False(t, nodeReused)
+	require.False(t, ours)
+	require.NotNil(t, fromNode, "Node's server sent a ticket")
+	assert.True(t, sameName(fromNode.Ticket(), keys), "Node's ticket starts with the key name")
+	reused, _ := dialOurs(copySession(t, fromNode))
+	assert.True(t, reused, "our server resumed Node's ticket")
+
+	reused, fromUs := dialOurs(nil)
+	require.False(t, reused)
+	require.NotNil(t, fromUs)
+	nodeReused, ours, _ = dialNode(copySession(t, fromUs))
+	assert.True(t, nodeReused, "Node's server resumed our ticket")
+	assert.True(t, ours)
+
+	// Different keys on our side: Node's ticket is refused.
+	require.NoError(t, sctx.SetTicketKeys(newKey(t)))
+	_, _, fromNode = dialNode(nil)
+	require.NotNil(t, fromNode)
+	reused, fromUs = dialOurs(copySession(t, fromNode))
+	assert.False(t, reused, fmt.Sprintf("%s: different keys", p.name))
+	nodeReused, _, _ = dialNode(copySession(t, fromUs))
+	assert.False(t, nodeReused, "and Node's server refuses ours")
 }

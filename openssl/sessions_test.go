@@ -444,3 +444,35 @@ func TestSessionSingleUseOnClient(t *testing.T) {
 		}
 	}
 }
+
+// After an SNI switch the connection's tickets still use the keys of the
+// context it was made from (OpenSSL's session context), so they resume; Node
+// behaves the same (its SNI contexts never replace the server's ticket keys).
+func TestTicketKeysAfterSNISwitch(t *testing.T) {
+	leaf := sessionPKI(t)
+	for _, tr := range sessionTransports {
+		for _, p := range sessionProtocols {
+			t.Run(tr.name+"/"+p.name, func(t *testing.T) {
+				first := newKey(t)
+				sctx := sessionServer(t, leaf, p.v, openssl.ContextOptions{})
+				require.NoError(t, sctx.SetTicketKeys(first))
+				withKeys := sessionServer(t, leaf, p.v, openssl.ContextOptions{})
+				require.NoError(t, withKeys.SetTicketKeys(newKey(t)))
+				noKeys := sessionServer(t, leaf, p.v, openssl.ContextOptions{})
+				cctx := sessionClient(t, leaf, p.v)
+				got := newSessionList(t)
+				ccfg := openssl.ConnConfig{ServerName: "localhost", OnNewSession: got.add}
+				for _, target := range []*openssl.Context{withKeys, noKeys} {
+					scfg := openssl.ConnConfig{ServerNameCallback: func(string) (*openssl.Context, error) { return target, nil }}
+					ccfg.Session = nil
+					o := connect(t, tr, sctx, cctx, scfg, ccfg)
+					require.NotNil(t, o.ticketAfterRead)
+					assert.True(t, sameName(o.ticketAfterRead, first), "issued under the first context's key")
+					ccfg.Session = copySession(t, got.last())
+					o = connect(t, tr, sctx, cctx, scfg, ccfg)
+					assert.True(t, o.clientReused && o.serverReused, "and resumed")
+				}
+			})
+		}
+	}
+}

@@ -37,9 +37,11 @@ func NewTicketKey() ([]byte, error) {
 // Keys live in C memory attached to the SSL_CTX and are zeroed when replaced,
 // expired or freed. A context without keys keeps OpenSSL's own ticket
 // handling (random keys per SSL_CTX); once keys are set, tickets made by
-// OpenSSL's own keys are no longer accepted. After an SNI switch the keys of
-// the context switched to are used; a context without keys then issues no
-// tickets. A key of the wrong size is an error and changes nothing.
+// OpenSSL's own keys are no longer accepted. A connection's tickets use the
+// keys of the context it was made from, also after an SNI switch to another
+// context (OpenSSL's session context; Node's SNI contexts likewise never
+// replace the server context's keys). A key of the wrong size is an error and
+// changes nothing.
 func (c *Context) SetTicketKeys(current []byte, older ...TicketKey) error {
 	keys := make([][]byte, len(older))
 	until := make([]int64, len(older))
