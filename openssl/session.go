@@ -126,7 +126,8 @@ func (s *Session) Timeout() time.Duration {
 
 // Expired reports whether the session's lifetime has ended at t, by
 // OpenSSL's rule (whole seconds: expired once t is past Time + Timeout). An
-// external cache can drop expired sessions; OpenSSL refuses them anyway.
+// external cache can drop expired sessions; OpenSSL refuses them anyway. A
+// freed session counts as expired.
 func (s *Session) Expired(t time.Time) bool {
 	var at, life int64
 	ok := false
