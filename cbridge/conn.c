@@ -15,6 +15,7 @@
  */
 #include "bridge.h"
 #include "conn.h"
+#include "tickets.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,8 +176,12 @@ nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle) {
         return nt_fail("BIO_new");
     }
     BIO_set_data(b, c);
-    BIO_up_ref(b); /* one reference for the read side, one for the write side */
-    SSL_set_bio(s, b, b);
+    SSL_set_bio(s, b, b); /* with rbio == wbio it takes the second reference itself */
+    /* Set before the handle, so a failure here leaves the handle to the caller. */
+    if (!nt_tickets_bind(s, ctx)) {
+        SSL_free(s);
+        return nt_fail("SSL_set_ex_data");
+    }
     if (handle != 0 && !SSL_set_ex_data(s, nt_ssl_handle_idx, (void *)handle)) {
         SSL_free(s); /* the handle is released by the ex_data free hook only if set */
         return nt_fail("SSL_set_ex_data");

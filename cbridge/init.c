@@ -1,10 +1,13 @@
 #include "bridge.h"
 #include "_cgo_export.h"
 #include "conn.h"
+#include "tickets.h"
 
 static long nt_counts[NT_OBJ__COUNT];
 int nt_ssl_handle_idx = -1;
 int nt_ctx_handle_idx = -1;
+int nt_ctx_tickets_idx = -1;
+int nt_ssl_tickets_ctx_idx = -1;
 
 static void count_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp) {
     (void)parent; (void)ptr; (void)ad; (void)idx; (void)argp;
@@ -36,10 +39,13 @@ int nt_init(void) {
             return 0;
     nt_ssl_handle_idx = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, NULL, handle_free);
     nt_ctx_handle_idx = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, handle_free);
+    /* Session ticket keys (tickets.c), zeroed and freed with their SSL_CTX. */
+    nt_ctx_tickets_idx = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, nt_tickets_ex_free);
+    nt_ssl_tickets_ctx_idx = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, NULL, NULL);
     if (!nt_conn_init_method())
         return 0;
     ERR_clear_error();
-    return nt_ssl_handle_idx >= 0 && nt_ctx_handle_idx >= 0;
+    return nt_ssl_handle_idx >= 0 && nt_ctx_handle_idx >= 0 && nt_ctx_tickets_idx >= 0 && nt_ssl_tickets_ctx_idx >= 0;
 }
 
 long nt_live(int kind) {

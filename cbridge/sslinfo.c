@@ -40,7 +40,7 @@ nt_result nt_session_from_der(const unsigned char *der, long len) {
     SSL_SESSION *sess = d2i_SSL_SESSION(NULL, &p, len);
     if (sess == NULL)
         return nt_fail("d2i_SSL_SESSION");
-    return nt_ok(1, sess);
+    return nt_ok((long)(p - der), sess); /* bytes used: the caller refuses trailing data */
 }
 
 nt_result nt_ssl_set_session(SSL *s, SSL_SESSION *sess) {

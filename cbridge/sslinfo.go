@@ -6,6 +6,7 @@ package cbridge
 import "C"
 
 import (
+	"fmt"
 	"runtime"
 	"unsafe"
 )
@@ -87,13 +88,21 @@ func (s *SSL) Session() *Session {
 	return newSession(C.nt_ssl_get1_session(s.p))
 }
 
-// SessionFromDER parses a DER session.
+// SessionFromDER parses a DER session; bytes after the session are an error.
 func SessionFromDER(der []byte) (*Session, error) {
-	_, p, err := result("d2i_SSL_SESSION", C.nt_session_from_der(cBytes(der), C.long(len(der))))
+	if len(der) == 0 {
+		return nil, NewError("d2i_SSL_SESSION", "nodetls", "empty DER session")
+	}
+	used, p, err := result("d2i_SSL_SESSION", C.nt_session_from_der(cBytes(der), C.long(len(der))))
 	if err != nil {
 		return nil, err
 	}
-	return newSession((*C.SSL_SESSION)(p)), nil
+	s := newSession((*C.SSL_SESSION)(p))
+	if int(used) != len(der) {
+		s.Free()
+		return nil, NewError("d2i_SSL_SESSION", "nodetls", fmt.Sprintf("%d bytes of trailing data after the DER session", len(der)-int(used)))
+	}
+	return s, nil
 }
 
 // DER serialises the session (i2d_SSL_SESSION).
@@ -147,17 +156,31 @@ func (s *Session) ID() []byte {
 	return sessionID(s.p)
 }
 
-// Protocol is the session's protocol version number.
-func (s *Session) Protocol() int { return int(C.nt_session_get_protocol(s.p)) }
+// Protocol is the session's protocol version number (0 for a freed session).
+func (s *Session) Protocol() int {
+	if s == nil || s.p == nil {
+		return 0
+	}
+	return int(C.nt_session_get_protocol(s.p))
+}
 
-// Resumable reports SSL_SESSION_is_resumable.
-func (s *Session) Resumable() bool { return C.nt_session_is_resumable(s.p) == 1 }
+// Resumable reports SSL_SESSION_is_resumable (false for a freed session).
+func (s *Session) Resumable() bool {
+	return s != nil && s.p != nil && C.nt_session_is_resumable(s.p) == 1
+}
 
-// HasTicket reports SSL_SESSION_has_ticket.
-func (s *Session) HasTicket() bool { return C.nt_session_has_ticket(s.p) == 1 }
+// HasTicket reports SSL_SESSION_has_ticket (false for a freed session).
+func (s *Session) HasTicket() bool {
+	return s != nil && s.p != nil && C.nt_session_has_ticket(s.p) == 1
+}
 
-// TimeoutSeconds is SSL_SESSION_get_timeout.
-func (s *Session) TimeoutSeconds() int64 { return int64(C.nt_session_get_timeout(s.p)) }
+// TimeoutSeconds is SSL_SESSION_get_timeout (0 for a freed session).
+func (s *Session) TimeoutSeconds() int64 {
+	if s == nil || s.p == nil {
+		return 0
+	}
+	return int64(C.nt_session_get_timeout(s.p))
+}
 
 // Cipher returns the negotiated cipher; ok is false before the handshake.
 func (s *SSL) Cipher() (CipherInfo, bool) {

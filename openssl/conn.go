@@ -102,11 +102,21 @@ type ConnConfig struct {
 	PSKClient func(hint string, hasHint bool) (identity string, psk []byte, err error)
 	// PSKIdentityHint is the hint a server sends (TLS 1.2).
 	PSKIdentityHint string
-	// OnNewSession receives each new session: on a client, sessions and TLS 1.3
-	// tickets to resume with later; on a server, sessions for an external
-	// session-ID cache. The callee owns the Session (Free it when done).
+	// OnNewSession receives each new session; the callee owns it (Free it when
+	// done). On a client: the session of a TLS 1.2 full handshake, and each
+	// TLS 1.3 ticket as Read processes it (tickets follow the handshake). On a
+	// server: each session for an external session-ID cache, keyed by
+	// Session.ID (TLS 1.2 without tickets, and TLS 1.3 tickets). OpenSSL calls
+	// it only when the context's session cache mode includes SessCacheClient
+	// (client) or SessCacheServer (server); otherwise Client/Server fail.
 	OnNewSession func(s *Session)
-	// GetSession looks a session id up in a server's external cache; nil if unknown.
+	// GetSession looks a session id up in a server's external cache; nil if
+	// unknown. OpenSSL asks for TLS 1.2 session-ID resumption and TLS 1.3
+	// stateful tickets (OpNoTicket). The Session returned is handed over to
+	// OpenSSL and freed (a cache keeping it returns its Ref). OpenSSL still
+	// checks it: an expired session, or one of another session ID context or
+	// protocol version, is not resumed (on TLS 1.2 an expired one is also
+	// marked not Resumable, so the cache can drop it).
 	GetSession func(id []byte) *Session
 	// Keylog receives NSS key log lines (without the newline).
 	Keylog func(line string)
@@ -217,7 +227,7 @@ func (c *Conn) configure() error {
 			}
 		}
 		if cfg.Session != nil {
-			if err := c.ssl.SetSession(cfg.Session.s); err != nil {
+			if err := cfg.Session.use("SSL_set_session", c.ssl.SetSession); err != nil {
 				return err
 			}
 		}
@@ -236,6 +246,9 @@ func (c *Conn) configure() error {
 		c.ssl.SetVerify(cbridge.VerifyPeer)
 	}
 	if cfg.OnNewSession != nil {
+		if err := c.checkSessionCacheMode(); err != nil {
+			return err
+		}
 		bits |= cbridge.CallbackNewSession
 	}
 	if cfg.Keylog != nil {

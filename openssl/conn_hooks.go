@@ -109,21 +109,17 @@ func (e *PSKLimitError) Error() string {
 	return fmt.Sprintf("openssl: PSK %s of %d bytes exceeds %d bytes", e.What, e.Len, e.Max)
 }
 
-// NewSession hands a new session to ConnConfig.OnNewSession.
+// NewSession hands a new session to ConnConfig.OnNewSession, which owns it.
 func (h *connHooks) NewSession(s *cbridge.SessionRef) {
 	if ref := s.Ref(); ref != nil {
-		h.cfg.OnNewSession(&Session{s: ref})
+		h.cfg.OnNewSession(newSessionFrom(ref))
 	}
 }
 
-// GetSession asks ConnConfig.GetSession for a cached session.
+// GetSession asks ConnConfig.GetSession for a cached session and hands its
+// reference over to OpenSSL.
 func (h *connHooks) GetSession(id []byte) *cbridge.Session {
-	s := h.cfg.GetSession(id)
-	if s == nil {
-		return nil
-	}
-	// OpenSSL takes a reference of its own; the caller keeps s.
-	return s.s.Ref()
+	return h.cfg.GetSession(id).handOver()
 }
 
 // Keylog hands a key log line to ConnConfig.Keylog.

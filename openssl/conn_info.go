@@ -170,22 +170,25 @@ func (c *Conn) VerifyResult() int64 {
 // VerifyErrorString is OpenSSL's text for a verify result code.
 func VerifyErrorString(code int64) string { return cbridge.VerifyErrorString(code) }
 
-// Session returns the current session for resumption, or nil.
+// Session returns the connection's current session (SSL_get1_session), or
+// nil; the caller frees it. On TLS 1.2 it is the session to resume with once
+// the handshake is done. On a TLS 1.3 client it is not resumable until a
+// ticket has arrived (tickets come after the handshake and are processed by
+// Read); it is then the session of the latest ticket. ConnConfig.OnNewSession
+// delivers every ticket as it arrives.
 func (c *Conn) Session() *Session {
 	var sess *cbridge.Session
 	_ = c.withSSL(func(s *cbridge.SSL) error { sess = s.Session(); return nil })
-	if sess == nil {
-		return nil
-	}
-	return &Session{s: sess}
+	return newSessionFrom(sess)
 }
 
 // SetSession sets a client session to resume; call it before the handshake.
+// The connection takes its own reference: the caller still owns sess.
 func (c *Conn) SetSession(sess *Session) error {
 	if sess == nil {
 		return errors.New("openssl: nil session")
 	}
-	return c.withSSL(func(s *cbridge.SSL) error { return s.SetSession(sess.s) })
+	return c.withSSL(func(s *cbridge.SSL) error { return sess.use("SSL_set_session", s.SetSession) })
 }
 
 // SessionReused reports whether the handshake resumed a session (or, on TLS
@@ -196,7 +199,8 @@ func (c *Conn) SessionReused() bool {
 	return v
 }
 
-// Ticket is the raw session ticket a client received, nil if none.
+// Ticket is the raw ticket of the client's current session (the latest one
+// received), nil if none and always nil on a server.
 func (c *Conn) Ticket() []byte {
 	var v []byte
 	_ = c.withSSL(func(s *cbridge.SSL) error { v = s.Ticket(); return nil })

@@ -36,6 +36,7 @@ func makeTestCert(t *testing.T) *testCert {
 	tc.cert = certs[0]
 	tc.key, err = ParsePrivateKeyPEM(tc.keyPEM, nil)
 	require.NoError(t, err)
+	t.Cleanup(func() { tc.cert.Free(); tc.key.Free() })
 	return tc
 }
 
@@ -54,8 +55,10 @@ func TestConnPipeEcho(t *testing.T) {
 	tc := makeTestCert(t)
 	sctx, err := NewContext(ContextOptions{KeyPairs: []KeyPair{{CertPEM: tc.certPEM, KeyPEM: tc.keyPEM}}})
 	require.NoError(t, err)
+	t.Cleanup(func() { sctx.Close() })
 	cctx, err := NewContext(ContextOptions{})
 	require.NoError(t, err)
+	t.Cleanup(func() { cctx.Close() })
 	srv, cli := pipePair(t, sctx, cctx, ConnConfig{}, ConnConfig{ServerName: "localhost"})
 	serverDone := make(chan error, 1)
 	go func() {
@@ -101,8 +104,10 @@ func TestConnBulkBothWays(t *testing.T) {
 	tc := makeTestCert(t)
 	sctx, err := NewContext(ContextOptions{KeyPairs: []KeyPair{{CertPEM: tc.certPEM, KeyPEM: tc.keyPEM}}})
 	require.NoError(t, err)
+	t.Cleanup(func() { sctx.Close() })
 	cctx, err := NewContext(ContextOptions{})
 	require.NoError(t, err)
+	t.Cleanup(func() { cctx.Close() })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()

@@ -720,8 +720,7 @@ func TestContextLeaks(t *testing.T) {
 			c.Close()
 		}
 	}
-	runtime.GC()
-	before := cbridge.LiveObjects()
+	before := settledLiveObjects()
 	for i := 0; i < 1000; i++ {
 		c, err := NewContext(ok)
 		require.NoError(t, err)
@@ -734,10 +733,26 @@ func TestContextLeaks(t *testing.T) {
 			require.NoError(t, c.Close())
 		}
 	}
-	after := cbridge.LiveObjects()
+	after := settledLiveObjects()
 	assert.Equal(t, before.SSLCtx, after.SSLCtx, "SSL_CTX")
 	assert.Equal(t, before.X509, after.X509, "X509")
 	assert.Equal(t, before.PKey, after.PKey, "EVP_PKEY")
 	assert.Equal(t, before.X509Store, after.X509Store, "X509_STORE")
 	assert.Equal(t, before.BIO, after.BIO, "BIO")
+}
+
+// settledLiveObjects runs the garbage collector until the live object counts
+// stop changing, so objects other tests left to cleanups are not counted.
+func settledLiveObjects() cbridge.ObjectCounts {
+	prev := cbridge.LiveObjects()
+	for range 50 {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+		cur := cbridge.LiveObjects()
+		if cur == prev {
+			return cur
+		}
+		prev = cur
+	}
+	return prev
 }
