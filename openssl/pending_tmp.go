@@ -16,6 +16,3 @@ func VerifyCodeName(code int64) string {
 	}
 	return "UNSPECIFIED"
 }
-
-// SetTicketKeys (temporary no-op).
-func (c *Context) SetTicketKeys(keys []byte) error { return nil }
