@@ -157,12 +157,12 @@ func ConnectContext(ctx context.Context, opts ConnectOptions) (*Socket, error) {
 		minDHSize:           minDH,
 		verifyIdentity:      true,
 	}
-	debugf("client _init handle? true")
 	if err := sock.startClient(servername, opts.ALPNProtocols, opts.Session, opts.RequestOCSP, opts.EnableTrace, opts.PSKCallback); err != nil {
 		raw.Close()
 		closeCtx()
 		return nil, err
 	}
+	debugf("client _start handle? true connecting? false requestOCSP? %v", opts.RequestOCSP)
 	if err := sock.Handshake(ctx); err != nil {
 		sock.Destroy()
 		if errors.Is(err, context.DeadlineExceeded) && opts.Timeout > 0 {
@@ -176,6 +176,7 @@ func ConnectContext(ctx context.Context, opts ConnectOptions) (*Socket, error) {
 // startClient makes the client side of the connection.
 func (s *Socket) startClient(servername string, alpn []string, session []byte, requestOCSP, trace bool,
 	psk func(hint string) ([]byte, string, bool)) error {
+	debugf("client _init handle? true")
 	cfg, err := s.connConfig(servername, alpn, session, requestOCSP, trace, psk)
 	if err != nil {
 		return err
@@ -185,5 +186,6 @@ func (s *Socket) startClient(servername string, alpn []string, session []byte, r
 		return fromConfigError(err)
 	}
 	s.conn = conn
+	debugf("client initRead handle? true buffered? false")
 	return nil
 }

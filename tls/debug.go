@@ -13,25 +13,38 @@ var (
 	traceEnv     bool
 )
 
+// readDebugEnv reads NODE_DEBUG once: a comma-separated list of sections, as
+// in Node ("tls", "net,tls", "*").
 func readDebugEnv() {
 	debugOnce.Do(func() {
 		for _, name := range strings.Split(os.Getenv("NODE_DEBUG"), ",") {
-			if strings.EqualFold(strings.TrimSpace(name), "tls") {
+			name = strings.TrimSpace(name)
+			if strings.EqualFold(name, "tls") || name == "*" {
 				debugEnabled = true
 			}
 		}
 	})
 }
 
-// debugf writes a Node-style NODE_DEBUG=tls line ("TLS <pid>: ...") to stderr.
-func debugf(format string, args ...any) {
+// debugOn reports whether NODE_DEBUG names the tls section.
+func debugOn() bool {
 	readDebugEnv()
-	if !debugEnabled {
+	return debugEnabled
+}
+
+// debugf writes a Node-style NODE_DEBUG=tls line ("TLS <pid>: ...") to
+// stderr. The lines mark the points of a socket's life that Node's
+// debuglog('tls') marks (_init, initRead, _start, onhandshakestart,
+// onhandshakedone, _finishInit, emit secureConnect / secureConnection,
+// onerror, emit tlsClientError, onkeylog, sessions, OCSP, renegotiate), with
+// the same wording; they are a debugging aid, not an interface.
+func debugf(format string, args ...any) {
+	if !debugOn() {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "TLS %d: %s\n", os.Getpid(), fmt.Sprintf(format, args...))
 }
 
-// traceAll reports whether every socket should trace (set by SetTraceAll,
-// Node's --trace-tls).
+// traceAll reports whether every socket should trace (Node's --trace-tls);
+// nodetls has no such switch yet, so it is false.
 func traceAll() bool { return traceEnv }

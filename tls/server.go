@@ -248,7 +248,6 @@ func (s *Server) Listen(addr string) error {
 	}
 	s.listener = l
 	s.mu.Unlock()
-	debugf("server listening on %s", l.Addr())
 	go s.Serve(l) //nolint:errcheck // Serve's error after Close is net.ErrClosed
 	return nil
 }
@@ -338,7 +337,6 @@ func (s *Server) handle(raw net.Conn) {
 		return
 	}
 	if err := sock.Handshake(context.Background()); err != nil {
-		debugf("server emit tlsClientError: %v", err)
 		sock.emitClientError(err)
 		sock.Destroy()
 		return
@@ -364,6 +362,7 @@ func (s *Server) newSocket(raw net.Conn, tlsOpts *TLSSocketOptions) (*Socket, er
 		idle = 120 * time.Second
 	}
 	act := &activityConn{Conn: raw}
+	debugf("server _init handle? true")
 	sock := &Socket{
 		transport:       raw,
 		isServer:        true,
@@ -402,6 +401,7 @@ func (s *Server) newSocket(raw net.Conn, tlsOpts *TLSSocketOptions) (*Socket, er
 		return nil, fromConfigError(err)
 	}
 	sock.conn = conn
+	debugf("server initRead handle? true buffered? 0")
 	return sock, nil
 }
 
@@ -470,6 +470,12 @@ func (s *Server) OnOCSPRequest(fn func(cert, issuer []byte) (response []byte, er
 	s.mu.Lock()
 	s.onOCSP = append(s.onOCSP, fn)
 	s.mu.Unlock()
+}
+
+func (s *Server) hasKeylogHandlers() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.onKeylog) > 0
 }
 
 func (s *Server) emitTLSClientError(err error, sock *Socket) {

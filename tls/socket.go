@@ -210,7 +210,6 @@ func (s *Socket) handshake(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	debugf("%s _start handle? true", s.side())
 	var stop func()
 	if s.isServer && s.handshakeIdle > 0 {
 		stop = s.armHandshakeTimer()
@@ -223,10 +222,26 @@ func (s *Socket) handshake(ctx context.Context) error {
 		return s.handshakeError(err)
 	}
 	debugf("%s onhandshakedone", s.side())
+	s.debugFinishInit()
 	if s.isServer {
 		return s.serverSecure()
 	}
 	return s.clientSecure()
+}
+
+// debugFinishInit is Node's "_finishInit" debug line: the handshake is done.
+func (s *Socket) debugFinishInit() {
+	if !debugOn() {
+		return
+	}
+	alpn, name := s.ALPNProtocol(), s.Servername()
+	if alpn == "" {
+		alpn = "false"
+	}
+	if name == "" {
+		name = "false"
+	}
+	debugf("%s _finishInit handle? true alpn %s servername %s", s.side(), alpn, name)
 }
 
 func (s *Socket) side() string {
@@ -261,7 +276,9 @@ func (s *Socket) handshakeError(err error) error {
 		e.Err = err
 		return e
 	}
-	return fromSocketError(err)
+	err = fromSocketError(err)
+	debugf("%s onerror %v had? false", s.side(), err)
+	return err
 }
 
 // armHandshakeTimer starts the server's handshake idle timer; the returned
@@ -283,7 +300,6 @@ func (s *Socket) armHandshakeTimer() func() {
 			return
 		}
 		stopped = true
-		debugf("server emit tlsClientError: handshake timeout")
 		s.emitClientError(errHandshakeTimeout())
 	}
 	s.activity.touch()
@@ -306,6 +322,11 @@ func (s *Socket) emitClientError(err error) {
 	}
 	s.errorEmitted = true
 	s.mu.Unlock()
+	var te *Error
+	if !errors.As(err, &te) || te.Message != errSocketHangUp().Message {
+		// Node reports a hang-up without a debug line (onSocketClose).
+		debugf("server emit tlsClientError: %v", err)
+	}
 	if s.server != nil {
 		s.server.emitTLSClientError(err, s)
 	}
@@ -316,6 +337,7 @@ func (s *Socket) emitClientError(err error) {
 func (s *Socket) clientSecure() error {
 	if ek := s.GetEphemeralKeyInfo(); ek.Type == "DH" && ek.Size < s.minDHSize {
 		err := errorf("ERR_TLS_DH_PARAM_SIZE", "DH parameter size %d is less than %d", ek.Size, s.minDHSize)
+		debugf("client emit: %v", err)
 		s.Destroy()
 		return err
 	}
@@ -341,7 +363,11 @@ func (s *Socket) clientSecure() error {
 		s.Destroy()
 		return verifyErr
 	}
-	debugf("client emit secureConnect. authorized: %v", verifyErr == nil)
+	if verifyErr != nil {
+		debugf("client emit secureConnect. rejectUnauthorized: false, authorizationError: %s", verifyErr.Code)
+	} else {
+		debugf("client emit secureConnect. authorized: true")
+	}
 	s.mu.Lock()
 	s.secured = true
 	s.sessionReady = true
@@ -429,6 +455,11 @@ func (s *Socket) onHandshakeStart(n int) {
 }
 
 func (s *Socket) onHandshakeDone(n int) {
+	if n > 1 {
+		// A renegotiation; the first handshake is reported by handshake.
+		debugf("%s onhandshakedone", s.side())
+		s.debugFinishInit()
+	}
 	s.mu.Lock()
 	fns := append([]func(){}, s.secureFns...)
 	s.mu.Unlock()
@@ -736,6 +767,7 @@ func (s *Socket) Renegotiate(opts RenegotiateOptions) error {
 		s.serverReject = opts.RejectUnauthorized == nil || *opts.RejectUnauthorized
 		s.conn.SetVerifyMode(s.requestCert, s.requestCert && s.serverReject)
 	}
+	debugf("%s renegotiate()", s.side())
 	before := s.conn.HandshakeCount()
 	if err := s.conn.Renegotiate(); err != nil {
 		return fromSocketError(err)
@@ -905,6 +937,10 @@ func (s *Socket) OnSession(fn func(session []byte)) {
 
 func (s *Socket) deliverSession(der []byte) {
 	s.mu.Lock()
+	if len(s.sessionFns) > 0 {
+		// Node's client takes sessions only once someone listens for 'session'.
+		debugf("client emit session")
+	}
 	s.pendingSession = append(s.pendingSession, der)
 	s.mu.Unlock()
 	s.flushSessions()
@@ -942,6 +978,13 @@ func (s *Socket) OnKeylog(fn func(line []byte)) {
 }
 
 func (s *Socket) deliverKeylog(line []byte) {
+	s.mu.Lock()
+	listened := len(s.keylogFns) > 0
+	s.mu.Unlock()
+	if listened || (s.server != nil && s.server.hasKeylogHandlers()) {
+		// Node calls onkeylog only while someone listens for 'keylog'.
+		debugf("onkeylog")
+	}
 	if s.server != nil {
 		s.server.emitKeylog(line, s)
 	}
@@ -971,6 +1014,7 @@ func (s *Socket) OnOCSPResponse(fn func(response []byte)) {
 }
 
 func (s *Socket) deliverOCSP(resp []byte) {
+	debugf("client onocspresponse")
 	s.mu.Lock()
 	fns := append([]func([]byte){}, s.ocspFns...)
 	if len(fns) == 0 {
@@ -1067,11 +1111,16 @@ func (s *Socket) selectALPN(offered []string) (string, error) {
 
 func (s *Socket) serverNewSession(sess *openssl.Session) {
 	defer sess.Free()
+	debugf("onnewsession")
 	s.server.emitNewSession(sess.ID(), sess.DER())
+	debugf("onnewsession done")
 }
 
 func (s *Socket) serverGetSession(id []byte) *openssl.Session {
+	// OpenSSL asks only when the client offers a session id to resume.
+	debugf("server onclienthello sessionid.len %d ticket? false", len(id))
 	der := s.server.emitResumeSession(id)
+	debugf("server resumeSession callback(err null, sess? %v)", der != nil)
 	if der == nil {
 		return nil
 	}
@@ -1083,6 +1132,7 @@ func (s *Socket) serverGetSession(id []byte) *openssl.Session {
 }
 
 func (s *Socket) serverOCSPRequest() ([]byte, error) {
+	debugf("server oncertcb emit OCSPRequest")
 	sc := s.contextInUse()
 	return s.server.emitOCSPRequest(sc.leafDER, sc.issuerDER)
 }
