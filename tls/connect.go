@@ -186,6 +186,9 @@ func (s *Socket) startClient(servername string, alpn []string, session []byte, r
 		return fromConfigError(err)
 	}
 	s.conn = conn
+	if cfg.EnableTrace {
+		s.EnableTrace() // says so when this OpenSSL cannot trace
+	}
 	debugf("client initRead handle? true buffered? false")
 	return nil
 }

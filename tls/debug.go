@@ -2,9 +2,12 @@ package tls
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/nodetls/nodetls/openssl"
 )
 
 var (
@@ -48,3 +51,21 @@ func debugf(format string, args ...any) {
 // traceAll reports whether every socket should trace (Node's --trace-tls);
 // nodetls has no such switch yet, so it is false.
 func traceAll() bool { return traceEnv }
+
+var noTraceOnce sync.Once
+
+// warnNoTrace tells, once per process, that a trace was asked for but the
+// linked OpenSSL cannot write one. Node stays silent in this case; a Go
+// program asking for EnableTrace deserves to know why stderr stays empty.
+func warnNoTrace(w io.Writer) {
+	noTraceOnce.Do(func() {
+		fmt.Fprintln(w, noTraceMessage(os.Getpid(), openssl.Version().Text))
+	})
+}
+
+// noTraceMessage is the line warnNoTrace writes.
+func noTraceMessage(pid int, version string) string {
+	return fmt.Sprintf("(nodetls:%d) Warning: enableTrace: %s was built without SSL_trace "+
+		"(OPENSSL_NO_SSL_TRACE), so no TLS trace is written; "+
+		"use an OpenSSL built with enable-ssl-trace, or openssl s_client/s_server -trace", pid, version)
+}

@@ -401,6 +401,9 @@ func (s *Server) newSocket(raw net.Conn, tlsOpts *TLSSocketOptions) (*Socket, er
 		return nil, fromConfigError(err)
 	}
 	sock.conn = conn
+	if cfg.EnableTrace {
+		sock.EnableTrace() // says so when this OpenSSL cannot trace
+	}
 	debugf("server initRead handle? true buffered? 0")
 	return sock, nil
 }

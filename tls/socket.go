@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -922,7 +923,11 @@ func (s *Socket) SetKeyCert(opts SecureContextOptions) error {
 
 // EnableTrace is Node's enableTrace(): OpenSSL's protocol trace on stderr
 // from now on, where the linked OpenSSL has SSL_trace.
-func (s *Socket) EnableTrace() { s.conn.EnableTrace() }
+func (s *Socket) EnableTrace() {
+	if !s.conn.EnableTrace() {
+		warnNoTrace(os.Stderr)
+	}
+}
 
 // OnSession registers a handler for new sessions (Node's 'session' event,
 // client sockets): each arrives as DER, reusable as ConnectOptions.Session.
