@@ -391,6 +391,7 @@ func (s *Server) newSocket(raw net.Conn, tlsOpts *TLSSocketOptions) (*Socket, er
 		if len(tlsOpts.ALPNProtocols) > 0 {
 			sock.alpnProtocols = tlsOpts.ALPNProtocols
 		}
+		trace = trace || tlsOpts.EnableTrace
 	}
 	cfg, err := sock.connConfig("", nil, nil, false, trace, nil)
 	if err != nil {
