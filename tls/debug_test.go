@@ -117,17 +117,52 @@ func runTraceScenario(mode, keyFile, certFile string) error {
 	if err != nil {
 		return err
 	}
+	serve := func(s *tls.Socket) {
+		s.Write([]byte("hi\n"))
+		s.End()
+	}
 	srv, err := tls.CreateServer(tls.ServerOptions{
 		SecureContextOptions: tls.SecureContextOptions{Key: key, Cert: cert},
 		EnableTrace:          mode == "server",
-	}, func(s *tls.Socket) {
-		s.Write([]byte("hi\n"))
-		s.End()
-	})
+	}, serve)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	if mode == "tlssocket-server" {
+		// The server side made by hand: Node's new tls.TLSSocket(socket,
+		// {isServer: true, enableTrace: true}).
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		go func() {
+			raw, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s, err := tls.NewTLSSocket(raw, tls.TLSSocketOptions{
+				SecureContextOptions: tls.SecureContextOptions{Key: key, Cert: cert},
+				IsServer:             true,
+				EnableTrace:          true,
+			})
+			if err != nil {
+				raw.Close()
+				return
+			}
+			defer s.Close()
+			serve(s)
+		}()
+		port := l.Addr().(*net.TCPAddr).Port
+		c, err := tls.Connect(tls.ConnectOptions{Port: port, SecureContextOptions: tls.SecureContextOptions{CA: cert}})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = io.Copy(io.Discard, c)
+		return err
+	}
 	if err := srv.Listen("127.0.0.1:0"); err != nil {
 		return err
 	}
@@ -323,11 +358,11 @@ func TestNodeDebugOff(t *testing.T) {
 	assert.NotRegexp(t, debugLine, stderr)
 }
 
-// EnableTrace through each of its three switches writes OpenSSL's protocol
+// EnableTrace through each of its switches writes OpenSSL's protocol
 // trace to stderr, as Node's test-tls-enable-trace expects of enableTrace.
 func TestEnableTrace(t *testing.T) {
 	keyFile, certFile := debugPKI(t)
-	for _, mode := range []string{"server", "client", "socket"} {
+	for _, mode := range []string{"server", "client", "socket", "tlssocket-server"} {
 		t.Run(mode, func(t *testing.T) {
 			stderr := runHelper(t, "trace,"+mode+","+keyFile+","+certFile)
 			assert.Contains(t, stderr, "Received Record")
