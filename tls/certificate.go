@@ -11,7 +11,8 @@ import (
 // values; an attribute that occurs several times has several values.
 type Name map[string][]string
 
-// Get returns the first value of an attribute, "" if absent.
+// Get returns the first value of an attribute, "" if absent: Node's
+// cert.subject.CN where the attribute occurs once.
 func (n Name) Get(key string) string {
 	if v := n[key]; len(v) > 0 {
 		return v[0]
@@ -25,25 +26,26 @@ func (n Name) Get(key string) string {
 // ':', SerialNumber upper-case hex, Exponent like "0x10001", SubjectAltName
 // like "DNS:localhost, IP Address:127.0.0.1".
 type Certificate struct {
-	Subject, Issuer   Name
-	SubjectAltName    string
-	InfoAccess        map[string][]string
-	CA                bool
-	Modulus, Exponent string // RSA keys
-	Bits              int
-	Pubkey            []byte
-	ASN1Curve         string // EC keys
-	NISTCurve         string
-	ValidFrom         string
-	ValidTo           string
-	Fingerprint       string
-	Fingerprint256    string
-	Fingerprint512    string
-	ExtKeyUsage       []string
-	SerialNumber      string
-	Raw               []byte // DER
-	// IssuerCertificate is set by GetPeerCertificate(true); a self-signed
-	// root points to itself, as in Node.
+	Subject, Issuer Name                // subject, issuer
+	SubjectAltName  string              // subjectaltname: "DNS:a.example, IP Address:127.0.0.1"
+	InfoAccess      map[string][]string // infoAccess: "OCSP - URI", "CA Issuers - URI"
+	CA              bool                // ca: basicConstraints CA:TRUE
+	// Modulus (upper-case hex) and Exponent ("0x10001") are set for RSA keys.
+	Modulus, Exponent string
+	Bits              int      // bits: the key size
+	Pubkey            []byte   // pubkey: the SubjectPublicKeyInfo DER for RSA, the curve point for EC
+	ASN1Curve         string   // asn1Curve, EC keys: "prime256v1"
+	NISTCurve         string   // nistCurve, EC keys: "P-256"
+	ValidFrom         string   // valid_from: "Mar  1 00:00:00 2024 GMT"
+	ValidTo           string   // valid_to
+	Fingerprint       string   // fingerprint: SHA-1 of Raw, "AB:CD:..."
+	Fingerprint256    string   // fingerprint256: SHA-256 of Raw
+	Fingerprint512    string   // fingerprint512: SHA-512 of Raw
+	ExtKeyUsage       []string // ext_key_usage: dotted OIDs ("1.3.6.1.5.5.7.3.1")
+	SerialNumber      string   // serialNumber: upper-case hex
+	Raw               []byte   // raw: the DER
+	// IssuerCertificate (issuerCertificate) is set by GetPeerCertificate(true);
+	// a self-signed root points to itself, as in Node.
 	IssuerCertificate *Certificate
 
 	info *openssl.CertificateInfo
@@ -110,7 +112,8 @@ func certificateChainFrom(chain []*openssl.Certificate) *Certificate {
 
 func isSelfIssued(c *openssl.Certificate) bool { return c.SelfIssued() }
 
-// X509 parses the certificate for Go code that expects crypto/x509.
+// X509 parses the certificate for Go code that expects crypto/x509 (in
+// Node, new crypto.X509Certificate(cert.raw)).
 func (c *Certificate) X509() (*x509.Certificate, error) { return x509.ParseCertificate(c.Raw) }
 
 // JSON writes the certificate as Node's JSON.stringify of the same object

@@ -63,8 +63,9 @@ func Connect(opts ConnectOptions) (*Socket, error) {
 
 var ipServernameWarning sync.Once
 
-// ConnectContext is Connect with a context that can cancel the dial and the
-// handshake.
+// ConnectContext is Connect (Node's tls.connect) with a context that can
+// cancel the dial and the handshake, where a Node program would destroy the
+// socket.
 func ConnectContext(ctx context.Context, opts ConnectOptions) (*Socket, error) {
 	if opts.MinDHSize < 0 {
 		return nil, errorf("ERR_INTERNAL_ASSERTION", "options.minDHSize is not a positive number: %d", opts.MinDHSize)

@@ -22,8 +22,8 @@ import (
 //
 // Use errors.As to get it, or errors.Is with &tls.Error{Code: "..."}.
 type Error struct {
-	Code    string
-	Message string
+	Code    string // Node's err.code
+	Message string // Node's err.message
 	// Library and Reason are OpenSSL's, where the error came from OpenSSL
 	// (Node's err.library and err.reason). For ERR_TLS_CERT_ALTNAME_INVALID,
 	// Reason is Node's err.reason ("Host: x. is not in the cert's altnames: ...").

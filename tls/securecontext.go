@@ -87,10 +87,12 @@ type SecureContext struct {
 }
 
 // Context returns the underlying OpenSSL context, for code that needs
-// OpenSSL's own settings.
+// OpenSSL's own settings (a nodetls addition; Node keeps it internal as
+// secureContext.context).
 func (sc *SecureContext) Context() *openssl.Context { return sc.ctx }
 
-// Close releases the context.
+// Close releases the context (a nodetls addition: Node's garbage collector
+// frees it). Sockets and servers already using it keep it alive.
 func (sc *SecureContext) Close() error {
 	if sc == nil || sc.ctx == nil {
 		return nil
@@ -481,15 +483,18 @@ func loadPFX(ctx *openssl.Context, der []byte, passphrase string) error {
 	return nil
 }
 
-// GetTicketKeys returns a copy of the context's 48 bytes of ticket keys.
+// GetTicketKeys returns a copy of the context's 48 bytes of ticket keys, as
+// Server.GetTicketKeys (Node's server.getTicketKeys()) does for a server's
+// context.
 func (sc *SecureContext) GetTicketKeys() []byte {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	return append([]byte(nil), sc.ticketKeys...)
 }
 
-// SetTicketKeys replaces the context's ticket keys (48 bytes); tickets made
-// or checked from now on use them.
+// SetTicketKeys replaces the context's ticket keys (48 bytes), as
+// Server.SetTicketKeys (Node's server.setTicketKeys()) does for a server's
+// context; tickets made or checked from now on use them.
 func (sc *SecureContext) SetTicketKeys(keys []byte) error {
 	if len(keys) != 48 {
 		return newError("ERR_INTERNAL_ASSERTION", "Session ticket keys must be a 48-byte buffer")

@@ -61,7 +61,10 @@ type sniEntry struct {
 
 // Server is Node's tls.Server: it accepts TCP connections (or any
 // net.Listener's), runs each handshake on its own goroutine and reports the
-// connection through its handlers.
+// connection through its handlers. Node's server events are its On...
+// methods ('secureConnection' is OnSecureConnection, 'tlsClientError' is
+// OnTLSClientError, ...); several handlers may be registered for one event
+// and run in registration order.
 type Server struct {
 	opts ServerOptions
 
@@ -253,7 +256,9 @@ func (s *Server) Listen(addr string) error {
 }
 
 // Serve accepts connections on l until Close, each handled on its own
-// goroutine; it returns net.ErrClosed after Close.
+// goroutine, like Node's server.listen(handle) on a listener made elsewhere
+// (a Unix socket, an activation socket); it returns net.ErrClosed after
+// Close.
 func (s *Server) Serve(l net.Listener) error {
 	s.mu.Lock()
 	if s.closed {

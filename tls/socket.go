@@ -16,9 +16,12 @@ import (
 
 // Socket is Node's tls.TLSSocket: a TLS connection, client or server side. It
 // implements net.Conn (Read, Write, Close, deadlines) and has Node's methods
-// and properties as Go methods. Read and Write may be used from different
-// goroutines at the same time; the first of them runs the handshake when
-// Handshake was not called.
+// and properties as Go methods (socket.authorized is Authorized(),
+// getPeerCertificate() is GetPeerCertificate). Node's stream events become Go
+// calls: 'data' is Read, 'end' is Read's io.EOF, 'secureConnect' is Connect
+// returning; the others are On... registrations. Read and Write may be used
+// from different goroutines at the same time; the first of them runs the
+// handshake when Handshake was not called.
 type Socket struct {
 	conn      *openssl.Conn
 	transport net.Conn
@@ -201,7 +204,10 @@ func (s *Socket) connConfig(servername string, alpn []string, session []byte, re
 }
 
 // Handshake runs the TLS handshake and Node's checks after it (verification
-// of the peer, the host name check on clients), once. Read and Write call it.
+// of the peer, the host name check on clients), once; later calls return the
+// first result. Connect and servers run it before handing a socket over; on
+// a socket from NewTLSSocket the first Read or Write runs it, or call it to
+// handshake before any data, with a context that can cancel it.
 func (s *Socket) Handshake(ctx context.Context) error {
 	s.hsOnce.Do(func() { s.hsErr = s.handshake(ctx) })
 	return s.hsErr
@@ -483,9 +489,10 @@ func (s *Socket) emitError(err error) {
 	}
 }
 
-// OnError registers a handler for errors Node emits on a connected socket
-// ('error'), such as ERR_TLS_SESSION_ATTACK. Without a handler, such an error
-// is returned by the next Read.
+// OnError registers a handler for the errors Node emits on a connected socket
+// outside of a read or write (its 'error' event), such as
+// ERR_TLS_SESSION_ATTACK. Without a handler, such an error is returned by the
+// next Read.
 func (s *Socket) OnError(fn func(error)) {
 	s.mu.Lock()
 	s.errorFns = append(s.errorFns, fn)
@@ -505,7 +512,8 @@ func (s *Socket) OnSecure(fn func()) {
 	s.mu.Unlock()
 }
 
-// Read reads data (net.Conn). It returns io.EOF after the peer's close_notify.
+// Read reads data (net.Conn; Node's 'data' events). It returns io.EOF after
+// the peer's close_notify (Node's 'end').
 func (s *Socket) Read(p []byte) (int, error) {
 	if err := s.Handshake(context.Background()); err != nil {
 		return 0, err
@@ -542,7 +550,7 @@ func (s *Socket) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Write writes data (net.Conn).
+// Write writes data (net.Conn; Node's socket.write()).
 func (s *Socket) Write(p []byte) (int, error) {
 	if err := s.Handshake(context.Background()); err != nil {
 		return 0, err
@@ -569,7 +577,8 @@ func isTimeout(err error) bool {
 }
 
 // Close sends close_notify (after a completed handshake) and closes the
-// connection.
+// connection (net.Conn; Node's socket.end() followed by destroy()). A second
+// Close returns net.ErrClosed.
 func (s *Socket) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -601,19 +610,23 @@ func (s *Socket) End() error {
 	return s.conn.CloseWrite()
 }
 
-// LocalAddr is the local address (net.Conn).
+// LocalAddr is the local address (net.Conn; Node's socket.localAddress and
+// socket.localPort).
 func (s *Socket) LocalAddr() net.Addr { return s.transport.LocalAddr() }
 
-// RemoteAddr is the remote address (net.Conn).
+// RemoteAddr is the remote address (net.Conn; Node's socket.remoteAddress,
+// remotePort and remoteFamily).
 func (s *Socket) RemoteAddr() net.Addr { return s.transport.RemoteAddr() }
 
-// SetDeadline sets the read and write deadlines (net.Conn).
+// SetDeadline sets the read and write deadlines (net.Conn). It is Go's
+// counterpart of Node's socket.setTimeout(): I/O past the deadline fails
+// with os.ErrDeadlineExceeded instead of a 'timeout' event.
 func (s *Socket) SetDeadline(t time.Time) error { return s.conn.SetDeadline(t) }
 
-// SetReadDeadline sets the read deadline (net.Conn).
+// SetReadDeadline sets the read deadline (net.Conn); see SetDeadline.
 func (s *Socket) SetReadDeadline(t time.Time) error { return s.conn.SetReadDeadline(t) }
 
-// SetWriteDeadline sets the write deadline (net.Conn).
+// SetWriteDeadline sets the write deadline (net.Conn); see SetDeadline.
 func (s *Socket) SetWriteDeadline(t time.Time) error { return s.conn.SetWriteDeadline(t) }
 
 // Authorized is Node's socket.authorized: the peer's certificate was verified
@@ -648,9 +661,12 @@ func (s *Socket) ALPNProtocol() string { return s.conn.ALPNProtocol() }
 // on a server the name the client sent ("" when none; Node: false).
 func (s *Socket) Servername() string { return s.conn.ServerName() }
 
-// Cipher is the negotiated cipher as Node's getCipher() gives it: OpenSSL's
-// name, the IANA name, and the cipher's minimum protocol version.
-type Cipher struct{ Name, StandardName, Version string }
+// Cipher is the negotiated cipher as Node's getCipher() gives it.
+type Cipher struct {
+	Name         string // OpenSSL's name: "ECDHE-RSA-AES128-GCM-SHA256"
+	StandardName string // the IETF name: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+	Version      string // the lowest protocol version of the suite: "TLSv1.2"
+}
 
 // GetCipher is Node's getCipher(); zero before the handshake.
 func (s *Socket) GetCipher() Cipher {
@@ -752,8 +768,12 @@ func (s *Socket) IsSessionReused() bool { return s.conn.SessionReused() }
 
 // RenegotiateOptions are the options of Node's renegotiate().
 type RenegotiateOptions struct {
+	// RejectUnauthorized (nil = true) refuses a peer whose certificate does
+	// not verify in the new handshake.
 	RejectUnauthorized *bool
-	RequestCert        bool
+	// RequestCert makes a server ask the client for a certificate in the new
+	// handshake (how a server asks for one after the connection is up).
+	RequestCert bool
 }
 
 // Renegotiate is Node's renegotiate(options, callback): it starts a TLS 1.2
@@ -921,8 +941,11 @@ func (s *Socket) SetKeyCert(opts SecureContextOptions) error {
 	return fromConfigError(s.conn.UseContextCertificate(sc.ctx))
 }
 
-// EnableTrace is Node's enableTrace(): OpenSSL's protocol trace on stderr
-// from now on, where the linked OpenSSL has SSL_trace.
+// EnableTrace is Node's enableTrace(): OpenSSL's protocol trace (the format
+// of openssl s_client -trace) on stderr from now on. Where the linked OpenSSL
+// was built without SSL_trace, it says so once on stderr instead (Node stays
+// silent). ServerOptions, ConnectOptions and TLSSocketOptions have
+// EnableTrace to trace a handshake from its start.
 func (s *Socket) EnableTrace() {
 	if !s.conn.EnableTrace() {
 		warnNoTrace(os.Stderr)

@@ -2,7 +2,10 @@ package tls
 
 import "net"
 
-// TLSSocketOptions are the options of Node's new tls.TLSSocket(socket, options).
+// TLSSocketOptions are the options of Node's new tls.TLSSocket(socket,
+// options). Zero values mean Node's defaults for a TLSSocket, which differ
+// from tls.connect's: RejectUnauthorized is false unless set, and the server
+// name is checked only when Servername is set.
 type TLSSocketOptions struct {
 	SecureContextOptions
 	// SecureContext is used instead of the embedded options when set.
@@ -17,10 +20,15 @@ type TLSSocketOptions struct {
 	RequestCert bool
 	// RejectUnauthorized: nil means false here, as in Node's TLSSocket.
 	RejectUnauthorized *bool
-	ALPNProtocols      []string
-	SNICallback        func(servername string) (*SecureContext, error)
-	Session            []byte
-	RequestOCSP        bool
+	// ALPNProtocols: a client's offer, or a server's preference, as in
+	// ConnectOptions and ServerOptions.
+	ALPNProtocols []string
+	// SNICallback picks a server socket's context by name, as in ServerOptions.
+	SNICallback func(servername string) (*SecureContext, error)
+	// Session resumes a client session (Socket.GetSession or OnSession data).
+	Session []byte
+	// RequestOCSP asks the server to staple an OCSP response (OnOCSPResponse).
+	RequestOCSP bool
 	// Servername is the SNI name a client sends (Node's setServername); it is
 	// also the name the server certificate is checked against, when set.
 	Servername string
