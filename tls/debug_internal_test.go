@@ -2,6 +2,7 @@ package tls
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,6 +18,7 @@ func TestNoTraceMessage(t *testing.T) {
 	assert.Contains(t, msg, "enable-ssl-trace")
 	assert.NotContains(t, msg, "\n")
 
+	noTraceOnce = sync.Once{} // as in a fresh process
 	var b strings.Builder
 	warnNoTrace(&b)
 	warnNoTrace(&b)
