@@ -757,19 +757,3 @@ func TestContextLeaks(t *testing.T) {
 	assert.Equal(t, before.X509Store, after.X509Store, "X509_STORE")
 	assert.Equal(t, before.BIO, after.BIO, "BIO")
 }
-
-// settledLiveObjects runs the garbage collector until the live object counts
-// stop changing, so objects other tests left to cleanups are not counted.
-func settledLiveObjects() cbridge.ObjectCounts {
-	prev := cbridge.LiveObjects()
-	for range 50 {
-		runtime.GC()
-		time.Sleep(10 * time.Millisecond)
-		cur := cbridge.LiveObjects()
-		if cur == prev {
-			return cur
-		}
-		prev = cur
-	}
-	return prev
-}
