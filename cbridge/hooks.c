@@ -51,8 +51,17 @@ static int servername_tramp(SSL *s, int *al, void *arg) {
     /* a.ctx is a reference Go handed over: SSL_set_SSL_CTX takes its own
      * (and copies the context's certificates and keys into the SSL), so ours
      * is dropped on every path. */
-    if (ok && a.ctx != NULL && a.ctx != SSL_get_SSL_CTX(s) && SSL_set_SSL_CTX(s, a.ctx) == NULL)
-        ok = 0;
+    if (ok && a.ctx != NULL && a.ctx != SSL_get_SSL_CTX(s)) {
+        if (SSL_set_SSL_CTX(s, a.ctx) == NULL) {
+            ok = 0;
+        } else {
+            /* The switch replaced the CERT, and with it the connection's
+             * PSK identity hint: put it back. */
+            nt_conn *c = nt_conn_of(s);
+            if (c != NULL && c->psk_hint != NULL && SSL_use_psk_identity_hint(s, c->psk_hint) != 1)
+                ok = 0;
+        }
+    }
     SSL_CTX_free(a.ctx);
     if (!ok) {
         *al = SSL_AD_INTERNAL_ERROR;
