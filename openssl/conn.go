@@ -100,9 +100,11 @@ type ConnConfig struct {
 	// ServerNameCallback runs on a server when the ClientHello arrives, with the
 	// name the client asked for ("" if none). It may return a context to switch
 	// to (nil keeps the current one); an error ends the handshake. A switch
-	// (SSL_set_SSL_CTX) takes the new context's certificates and keys, chain,
-	// security level and trust store (used to verify client certificates);
-	// what was set on the connection itself (verify mode, ConnConfig) stays.
+	// (SSL_set_SSL_CTX) takes the new context's certificates and keys, its
+	// trust store (which verifies client certificates) and its TLS 1.2 cipher
+	// list; the protocol version bounds and all that ConnConfig set stay
+	// (verify mode, PSK identity hint). A TLS 1.3 HelloRetryRequest runs the
+	// callback a second time.
 	ServerNameCallback func(name string) (*Context, error)
 	// PSKServer returns the key for an identity; nil means the identity is
 	// unknown. A key longer than PSKMaxKeyLen fails the handshake with a

@@ -211,6 +211,24 @@ func TestInteropKeylogOpenSSL(t *testing.T) {
 	}
 }
 
+// lockedBuffer is a bytes.Buffer written by a command while a test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // capture records loopback traffic on ln's port into a pcap file with
 // tshark. It returns once the capture provably runs: canary connections are
 // made until one shows up in the file (tshark reports "Capturing on" before
@@ -224,7 +242,7 @@ func capture(t *testing.T, ln net.Listener) (pcap string, stop func(clientPort i
 	peers.Require(t, "tshark")
 	port := ln.Addr().(*net.TCPAddr).Port
 	pcap = filepath.Join(t.TempDir(), "capture.pcap")
-	var stderr bytes.Buffer
+	var stderr lockedBuffer
 	cmd := exec.Command("tshark", "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "-w", pcap)
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
