@@ -5,12 +5,33 @@ PKGS      ?= ./...
 TESTFLAGS ?= -race -timeout 40m
 FUZZTIME  ?= 30s
 
-.PHONY: all build test vet demo bench fuzz lint clean
+.PHONY: all build build-static docker-build test vet demo bench fuzz lint clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/nodetls ./cmd/nodetls
+
+# nodetls with libssl and libcrypto linked statically (glibc stays dynamic):
+# it runs where libssl3 is not installed. build/pkg-config-static.sh hands cgo
+# the archives; the -D only gives the cgo packages their own build-cache
+# entries (the cache key does not include pkg-config's answer).
+# FULLY_STATIC=1 links glibc statically too (see README: getaddrinfo/NSS).
+STATIC_LDFLAGS = $(if $(FULLY_STATIC),-linkmode external -extldflags -static)
+STATIC_TAGS    = $(if $(FULLY_STATIC),netgo osusergo)
+build-static:
+	@build/openssl-check.sh --static
+	CGO_CFLAGS="$$($(GO) env CGO_CFLAGS) -DNODETLS_STATIC_OPENSSL" PKG_CONFIG=$(CURDIR)/build/pkg-config-static.sh \
+		$(GO) build -tags '$(STATIC_TAGS)' -ldflags '$(STATIC_LDFLAGS)' -o $(BIN)/static/nodetls ./cmd/nodetls
+	@ldd $(BIN)/static/nodetls || true
+
+# The build image: docker when an engine answers, else the proof without one.
+docker-build:
+	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
+		echo "docker build -f Dockerfile.build -t nodetls ."; docker build -f Dockerfile.build -t nodetls .; \
+	else \
+		echo "no Docker engine answers: proving Dockerfile.build with build/docker-check.sh"; build/docker-check.sh; \
+	fi
 
 vet:
 	$(GO) vet $(PKGS)

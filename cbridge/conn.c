@@ -110,6 +110,7 @@ static int win_destroy(BIO *b) {
     nt_conn *c = BIO_get_data(b);
     if (c != NULL) {
         free(c->ovf);
+        free(c->psk_hint);
         free(c);
         BIO_set_data(b, NULL);
     }

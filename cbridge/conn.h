@@ -22,6 +22,10 @@ typedef struct nt_conn {
     int alert_recv, alert_sent;
     /* Which Go callbacks this connection wants (NT_CB_* bits). */
     unsigned callbacks;
+    /* The PSK identity hint set on this SSL (malloc'd), re-applied after an
+     * SNI context switch: OpenSSL keeps it in the CERT that SSL_set_SSL_CTX
+     * replaces. */
+    char *psk_hint;
 } nt_conn;
 
 enum {

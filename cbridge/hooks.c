@@ -47,20 +47,47 @@ static int servername_tramp(SSL *s, int *al, void *arg) {
         return SSL_TLSEXT_ERR_OK; /* as Node: always acknowledge */
     const char *name = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
     nt_sni_answer a = ntServerName(handle_of(s), (char *)name);
-    if (a.verdict != 0) {
+    int ok = a.verdict == 0;
+    /* a.ctx is a reference Go handed over: SSL_set_SSL_CTX takes its own
+     * (and copies the context's certificates and keys into the SSL), so ours
+     * is dropped on every path. */
+    if (ok && a.ctx != NULL && a.ctx != SSL_get_SSL_CTX(s)) {
+        if (SSL_set_SSL_CTX(s, a.ctx) == NULL) {
+            ok = 0;
+        } else {
+            /* The switch replaced the CERT, and with it the connection's
+             * PSK identity hint: put it back. */
+            nt_conn *c = nt_conn_of(s);
+            if (c != NULL && c->psk_hint != NULL && SSL_use_psk_identity_hint(s, c->psk_hint) != 1)
+                ok = 0;
+        }
+    }
+    SSL_CTX_free(a.ctx);
+    if (!ok) {
         *al = SSL_AD_INTERNAL_ERROR;
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
-    if (a.ctx != NULL && a.ctx != SSL_get_SSL_CTX(s))
-        SSL_set_SSL_CTX(s, a.ctx);
     return SSL_TLSEXT_ERR_OK;
 }
+
+/*
+ * The PSK callbacks' only failure answer is 0, which means "unknown identity"
+ * on TLS 1.2 but "no PSK, carry on with certificates" on TLS 1.3. When Go
+ * reports an error (a key or identity beyond OpenSSL's limits, a failed user
+ * callback) the trampolines answer a length above PSK_MAX_PSK_LEN instead:
+ * OpenSSL 3.0 checks that range on all four paths (client and server, TLS 1.2
+ * and 1.3) and ends the handshake with a fatal alert, so an error never turns
+ * into a silent certificate handshake.
+ */
+#define NT_PSK_ABORT ((unsigned int)PSK_MAX_PSK_LEN + 1)
 
 static unsigned int psk_server_tramp(SSL *s, const char *identity, unsigned char *psk,
                                      unsigned int max_psk_len) {
     if (!wants(s, NT_CB_PSK_SERVER))
         return 0;
     int n = ntPSKServer(handle_of(s), (char *)identity, psk, max_psk_len);
+    if (n < 0)
+        return NT_PSK_ABORT;
     return n > 0 ? (unsigned)n : 0;
 }
 
@@ -70,6 +97,8 @@ static unsigned int psk_client_tramp(SSL *s, const char *hint, char *identity,
     if (!wants(s, NT_CB_PSK_CLIENT))
         return 0;
     int n = ntPSKClient(handle_of(s), (char *)hint, identity, max_identity_len, psk, max_psk_len);
+    if (n < 0)
+        return NT_PSK_ABORT;
     return n > 0 ? (unsigned)n : 0;
 }
 

@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"runtime/cgo"
+	"strings"
 	"unsafe"
 )
 
@@ -37,19 +38,25 @@ type ConnHooks interface {
 	// offset of the chosen length-prefixed entry, ALPNNoAck or ALPNFatal.
 	SelectALPN(offered []byte) int
 	// ServerName gets the SNI name ("" when none) and returns the context to
-	// switch to (nil keeps the current one); an error ends the handshake.
+	// switch to (nil keeps the current one); an error ends the handshake. The
+	// returned handle is an owned reference (SSLCtx.Ref) that cbridge hands to
+	// OpenSSL: the caller must not use or free it afterwards.
 	ServerName(name string) (*SSLCtx, error)
-	// PSKServer returns the key for identity; nil means unknown identity.
-	PSKServer(identity string, maxPSK int) []byte
-	// PSKClient returns the identity and key for the server's hint.
-	PSKClient(hint string, hasHint bool, maxIdentity, maxPSK int) (identity string, psk []byte, ok bool)
+	// PSKServer returns the key for identity (at most maxPSK bytes); nil
+	// means unknown identity, and an error ends the handshake.
+	PSKServer(identity string, maxPSK int) ([]byte, error)
+	// PSKClient returns the identity (at most maxIdentity bytes, no NUL) and
+	// key (at most maxPSK bytes) for the server's hint; a nil key means no
+	// PSK, and an error ends the handshake.
+	PSKClient(hint string, hasHint bool, maxIdentity, maxPSK int) (identity string, psk []byte, err error)
 	// NewSession gets a new session (borrowed: Ref it to keep it).
 	NewSession(s *SessionRef)
 	// GetSession looks a session id up in an external cache; nil if unknown.
 	GetSession(id []byte) *Session
 	// Keylog gets one NSS key log line (without newline).
 	Keylog(line string)
-	// OCSPRequest (server) returns a DER OCSP response to staple, nil for none.
+	// OCSPRequest (server) returns a DER OCSP response to staple, nil or
+	// empty for none; an error ends the handshake.
 	OCSPRequest() ([]byte, error)
 	// OCSPResponse (client) gets the stapled response, nil if none.
 	OCSPResponse(resp []byte)
@@ -108,11 +115,15 @@ func ntServerName(h C.uintptr_t, name *C.char) (a C.nt_sni_answer) {
 	}
 	ctx, err := hooks.ServerName(n)
 	if err != nil {
+		ctx.Free()
 		return a
 	}
 	a.verdict = 0
-	if ctx != nil {
+	if ctx != nil && ctx.p != nil {
+		// Hand our reference to the trampoline, which drops it.
 		a.ctx = ctx.p
+		ctx.cleanup.Stop()
+		ctx.p = nil
 	}
 	return a
 }
@@ -123,13 +134,17 @@ func ntPSKServer(h C.uintptr_t, identity *C.char, psk *C.uchar, maxPSK C.uint) (
 	if hooks == nil {
 		return 0
 	}
+	n = -1 // a panic aborts the handshake
 	defer recoverHook(hooks, "PSK")
 	id := ""
 	if identity != nil {
 		id = C.GoString(identity)
 	}
-	key := hooks.PSKServer(id, int(maxPSK))
-	if len(key) == 0 || len(key) > int(maxPSK) {
+	key, err := hooks.PSKServer(id, int(maxPSK))
+	if err != nil || len(key) > int(maxPSK) {
+		return -1
+	}
+	if len(key) == 0 {
 		return 0
 	}
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(psk)), int(maxPSK)), key)
@@ -142,14 +157,18 @@ func ntPSKClient(h C.uintptr_t, hint *C.char, identity *C.char, maxIdentity C.ui
 	if hooks == nil {
 		return 0
 	}
+	n = -1 // a panic aborts the handshake
 	defer recoverHook(hooks, "PSK")
 	hs, has := "", hint != nil
 	if has {
 		hs = C.GoString(hint)
 	}
-	// max_identity_len counts the terminating NUL's room as OpenSSL passes it.
-	id, key, ok := hooks.PSKClient(hs, has, int(maxIdentity), int(maxPSK))
-	if !ok || len(key) == 0 || len(key) > int(maxPSK) || len(id) > int(maxIdentity) {
+	// OpenSSL's identity buffer has maxIdentity bytes plus one for the NUL.
+	id, key, err := hooks.PSKClient(hs, has, int(maxIdentity), int(maxPSK))
+	if err != nil || len(key) > int(maxPSK) || len(id) > int(maxIdentity) || strings.IndexByte(id, 0) >= 0 {
+		return -1
+	}
+	if len(key) == 0 {
 		return 0
 	}
 	idBuf := unsafe.Slice((*byte)(unsafe.Pointer(identity)), int(maxIdentity)+1)
@@ -209,7 +228,7 @@ func ntOCSPRequest(h C.uintptr_t, s *C.SSL) (r C.int) {
 	if err != nil {
 		return -1
 	}
-	if resp == nil {
+	if len(resp) == 0 {
 		return 0
 	}
 	if C.nt_conn_set_ocsp_response(s, cBytes(resp), C.size_t(len(resp))) != 1 {

@@ -1,6 +1,7 @@
 /* sslinfo.c — per-connection settings and what a connection reports. */
 #include "bridge.h"
 #include "sslinfo.h"
+#include "conn.h"
 #include <string.h>
 
 nt_result nt_ssl_set_host_name(SSL *s, const char *name) {
@@ -153,6 +154,14 @@ nt_result nt_ssl_use_psk_identity_hint(SSL *s, const char *hint) {
     ERR_clear_error();
     if (SSL_use_psk_identity_hint(s, hint) != 1)
         return nt_fail("SSL_use_psk_identity_hint");
+    nt_conn *c = nt_conn_of(s);
+    if (c != NULL) {
+        char *copy = hint != NULL ? strdup(hint) : NULL;
+        if (hint != NULL && copy == NULL)
+            return nt_fail("strdup");
+        free(c->psk_hint);
+        c->psk_hint = copy;
+    }
     return nt_ok(1, NULL);
 }
 

@@ -355,9 +355,12 @@ func (s *SSL) UsePSKIdentityHint(hint string) error {
 	if !s.ok() {
 		return errFreed("SSL_use_psk_identity_hint", "connection")
 	}
-	cs := C.CString(hint)
+	cs, err := cStringNoNUL("SSL_use_psk_identity_hint", hint)
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(cs))
-	_, _, err := result("SSL_use_psk_identity_hint", C.nt_ssl_use_psk_identity_hint(s.p, cs))
+	_, _, err = result("SSL_use_psk_identity_hint", C.nt_ssl_use_psk_identity_hint(s.p, cs))
 	return err
 }
 

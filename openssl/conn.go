@@ -87,20 +87,37 @@ type ConnConfig struct {
 	// EnableTrace writes OpenSSL's protocol trace to stderr (where SSL_trace exists).
 	EnableTrace bool
 
-	// SelectALPN picks the server's protocol from the client's offer: a
-	// protocol from offered, "" to not negotiate ALPN, or an error to end the
-	// handshake with a no_application_protocol alert.
+	// The callbacks below run inside a handshake step with the connection's
+	// lock held: they must not call methods of the same Conn. A callback's
+	// error (or panic) ends the handshake, which then returns that error.
+
+	// SelectALPN picks the server's protocol from the client's offer (called
+	// only when the client offered ALPN): a protocol from offered, "" to not
+	// negotiate ALPN, ErrNoApplicationProtocol to end the handshake with a
+	// no_application_protocol alert, or another error to end it with that
+	// alert and that error (SelectALPNServerPreference is Node's rule).
 	SelectALPN func(offered []string) (string, error)
 	// ServerNameCallback runs on a server when the ClientHello arrives, with the
 	// name the client asked for ("" if none). It may return a context to switch
-	// to (nil keeps the current one); an error ends the handshake.
+	// to (nil keeps the current one); an error ends the handshake. A switch
+	// (SSL_set_SSL_CTX) takes the new context's certificates and keys, its
+	// trust store (which verifies client certificates) and its TLS 1.2 cipher
+	// list; the protocol version bounds and all that ConnConfig set stay
+	// (verify mode, PSK identity hint). A TLS 1.3 HelloRetryRequest runs the
+	// callback a second time.
 	ServerNameCallback func(name string) (*Context, error)
-	// PSKServer returns the key for an identity; nil means the identity is unknown.
+	// PSKServer returns the key for an identity; nil means the identity is
+	// unknown. A key longer than PSKMaxKeyLen fails the handshake with a
+	// *PSKLimitError. Setting it enables PSK on the server (with a cipher list
+	// that has PSK suites on TLS 1.2; on TLS 1.3 the PSK is used with
+	// TLS_AES_128_GCM_SHA256 or another SHA-256 suite).
 	PSKServer func(identity string) ([]byte, error)
 	// PSKClient returns the identity and key to use for the server's hint
-	// (hasHint is false when the server sent none, as on TLS 1.3).
+	// (hasHint is false when the server sent none, as on TLS 1.3); a nil key
+	// means no PSK. An identity longer than PSKMaxIdentityLen or a key longer
+	// than PSKMaxKeyLen fails the handshake with a *PSKLimitError.
 	PSKClient func(hint string, hasHint bool) (identity string, psk []byte, err error)
-	// PSKIdentityHint is the hint a server sends (TLS 1.2).
+	// PSKIdentityHint is the hint a server sends (TLS 1.2 only; TLS 1.3 has none).
 	PSKIdentityHint string
 	// OnNewSession receives each new session; the callee owns it (Free it when
 	// done). On a client: the session of a TLS 1.2 full handshake, and each
@@ -118,11 +135,15 @@ type ConnConfig struct {
 	// protocol version, is not resumed (on TLS 1.2 an expired one is also
 	// marked not Resumable, so the cache can drop it).
 	GetSession func(id []byte) *Session
-	// Keylog receives NSS key log lines (without the newline).
+	// Keylog receives NSS key log lines (without the newline): on TLS 1.2 one
+	// CLIENT_RANDOM line per handshake, on TLS 1.3 five lines per side.
 	Keylog func(line string)
-	// OCSPRequest (server) returns a DER OCSP response to staple, or nil.
+	// OCSPRequest (server) runs only when the client asked for a certificate
+	// status; it returns a DER OCSP response to staple, or nil (or empty) for
+	// none. An error ends the handshake.
 	OCSPRequest func() ([]byte, error)
-	// OnOCSPResponse (client) receives the stapled response, nil if none.
+	// OnOCSPResponse (client, with RequestOCSP) receives the stapled
+	// response, nil if the server stapled none.
 	OnOCSPResponse func(resp []byte)
 	// OnHandshakeStart and OnHandshakeDone report every handshake, renegotiations
 	// included; n counts them from 1. They run after the step that saw them,
@@ -497,9 +518,13 @@ func (c *Conn) handshakeLoop() error {
 		var err error
 		if st.Ret != 1 && st.SSLError != cbridge.ErrWantRead {
 			err = c.stepError(st)
+		} else if c.hookErr != nil {
+			// A callback failed where OpenSSL has no way to fail (a keylog
+			// or session callback panicked): the handshake fails all the same.
+			err = c.hookErr
 		}
 		c.unlockAndReport()
-		if st.Ret == 1 {
+		if st.Ret == 1 && err == nil {
 			// What follows the handshake (TLS 1.3 tickets) goes out in the
 			// background; the peer may already be writing to us.
 			c.flushAsync()

@@ -1,7 +1,9 @@
 package openssl
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nodetls/nodetls/cbridge"
 )
@@ -34,7 +36,11 @@ func (h *connHooks) SelectALPN(offered []byte) int {
 	}
 	proto, err := h.cfg.SelectALPN(names)
 	if err != nil {
-		h.fail(err)
+		// "No overlap" is not a callback failure: the handshake then fails
+		// with OpenSSL's own "no application protocol" error, as Node's does.
+		if !errors.Is(err, ErrNoApplicationProtocol) {
+			h.fail(err)
+		}
 		return cbridge.ALPNFatal
 	}
 	if proto == "" {
@@ -49,7 +55,10 @@ func (h *connHooks) SelectALPN(offered []byte) int {
 	return cbridge.ALPNFatal
 }
 
-// ServerName asks ConnConfig.ServerNameCallback which context to use.
+// ServerName asks ConnConfig.ServerNameCallback which context to use. It
+// returns a reference of its own to the context's SSL_CTX, taken under the
+// Context's lock, so a concurrent Context.Close cannot free it before OpenSSL
+// takes its reference.
 func (h *connHooks) ServerName(name string) (*cbridge.SSLCtx, error) {
 	ctx, err := h.cfg.ServerNameCallback(name)
 	if err != nil {
@@ -59,47 +68,54 @@ func (h *connHooks) ServerName(name string) (*cbridge.SSLCtx, error) {
 	if ctx == nil {
 		return nil, nil
 	}
+	var ref *cbridge.SSLCtx
+	if !ctx.read(func(hd *cbridge.SSLCtx) { ref = hd.Ref() }) {
+		err := fmt.Errorf("openssl: the context chosen for server name %q is closed", name)
+		h.fail(err)
+		return nil, err
+	}
 	h.curCtx = ctx
-	return ctx.Handle(), nil
+	return ref, nil
 }
 
 // PSKServer asks ConnConfig.PSKServer for the identity's key.
-func (h *connHooks) PSKServer(identity string, maxPSK int) []byte {
+func (h *connHooks) PSKServer(identity string, maxPSK int) ([]byte, error) {
 	key, err := h.cfg.PSKServer(identity)
+	if err == nil && len(key) > maxPSK {
+		err = &PSKLimitError{What: "key", Len: len(key), Max: maxPSK}
+	}
 	if err != nil {
 		h.fail(err)
-		return nil
+		return nil, err
 	}
-	if len(key) > maxPSK {
-		h.fail(&PSKLimitError{What: "key", Len: len(key), Max: maxPSK})
-		return nil
-	}
-	return key
+	return key, nil
 }
 
 // PSKClient asks ConnConfig.PSKClient for an identity and key.
-func (h *connHooks) PSKClient(hint string, hasHint bool, maxIdentity, maxPSK int) (string, []byte, bool) {
+func (h *connHooks) PSKClient(hint string, hasHint bool, maxIdentity, maxPSK int) (string, []byte, error) {
 	id, key, err := h.cfg.PSKClient(hint, hasHint)
+	switch {
+	case err != nil:
+	case len(key) == 0:
+		return "", nil, nil // no PSK
+	case len(id) > maxIdentity:
+		err = &PSKLimitError{What: "identity", Len: len(id), Max: maxIdentity}
+	case len(key) > maxPSK:
+		err = &PSKLimitError{What: "key", Len: len(key), Max: maxPSK}
+	case strings.IndexByte(id, 0) >= 0:
+		err = errors.New("openssl: PSK identity contains a NUL byte")
+	}
 	if err != nil {
 		h.fail(err)
-		return "", nil, false
+		return "", nil, err
 	}
-	if key == nil {
-		return "", nil, false
-	}
-	if len(id) > maxIdentity {
-		h.fail(&PSKLimitError{What: "identity", Len: len(id), Max: maxIdentity})
-		return "", nil, false
-	}
-	if len(key) > maxPSK {
-		h.fail(&PSKLimitError{What: "key", Len: len(key), Max: maxPSK})
-		return "", nil, false
-	}
-	return id, key, true
+	return id, key, nil
 }
 
 // PSKLimitError reports a PSK identity or key longer than the linked OpenSSL
-// accepts (OpenSSL 3.0: identity 256 bytes, key 512 bytes).
+// accepts (OpenSSL 3.0: identity 256 bytes, key 512 bytes; see
+// PSKMaxIdentityLen and PSKMaxKeyLen). The handshake fails with it; nothing
+// is truncated.
 type PSKLimitError struct {
 	What     string // "identity" or "key"
 	Len, Max int

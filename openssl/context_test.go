@@ -686,6 +686,23 @@ func TestContextConcurrentUse(t *testing.T) {
 	require.NoError(t, c.Close())
 }
 
+// settledLiveObjects reads the object counters once the cleanups of objects
+// that earlier tests left to the garbage collector have run: a baseline taken
+// before they run would see them freed during the measurement.
+func settledLiveObjects() cbridge.ObjectCounts {
+	prev := cbridge.LiveObjects()
+	for range 100 {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+		cur := cbridge.LiveObjects()
+		if cur == prev {
+			return cur
+		}
+		prev = cur
+	}
+	return prev
+}
+
 // TestContextLeaks: making and closing 1000 contexts, loaded with keys, chains,
 // trust, CRL-free PFX and DH, and failing ones, leaves no OpenSSL object behind.
 func TestContextLeaks(t *testing.T) {
@@ -739,20 +756,4 @@ func TestContextLeaks(t *testing.T) {
 	assert.Equal(t, before.PKey, after.PKey, "EVP_PKEY")
 	assert.Equal(t, before.X509Store, after.X509Store, "X509_STORE")
 	assert.Equal(t, before.BIO, after.BIO, "BIO")
-}
-
-// settledLiveObjects runs the garbage collector until the live object counts
-// stop changing, so objects other tests left to cleanups are not counted.
-func settledLiveObjects() cbridge.ObjectCounts {
-	prev := cbridge.LiveObjects()
-	for range 50 {
-		runtime.GC()
-		time.Sleep(10 * time.Millisecond)
-		cur := cbridge.LiveObjects()
-		if cur == prev {
-			return cur
-		}
-		prev = cur
-	}
-	return prev
 }
