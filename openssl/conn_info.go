@@ -396,9 +396,3 @@ func (c *Conn) EnableTrace() bool {
 	_ = c.withSSL(func(s *cbridge.SSL) error { s.EnableTrace(); return nil })
 	return true
 }
-
-// PSK limits of the linked OpenSSL (3.0: identity 256 bytes, key 512 bytes).
-const (
-	PSKMaxIdentityLen = cbridge.PSKMaxIdentityLen
-	PSKMaxKeyLen      = cbridge.PSKMaxPSKLen
-)
