@@ -8,10 +8,10 @@ import (
 
 // hostCheckFlags is the policy of CheckHost. X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS
 // follows RFC 6125 §7.2, which recommends against partial-label wildcards
-// ("b*z.example.com"): a "*" matches only a whole left-most label. OpenSSL
-// itself never lets "*" span labels or stand for a label next to a public
-// suffix with one label ("*.com"), and reads the subject CN only when the
-// certificate has no DNS subjectAltName.
+// ("ba*.example.com"): a "*" matches only a whole left-most label. OpenSSL
+// itself never accepts "x*y" patterns, never lets "*" span labels, wants at
+// least two labels after it ("*.com" matches nothing), and reads the subject
+// CN only when the certificate has no DNS subjectAltName.
 const hostCheckFlags = cbridge.CheckFlagNoPartialWildcards
 
 // HostMismatchError reports a certificate that does not name the host or IP
