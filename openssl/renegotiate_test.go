@@ -279,3 +279,35 @@ func TestRenegotiationTLS13(t *testing.T) {
 	}
 	echoOnce(t, r.srv, r.cli)
 }
+
+// A server asks for a client certificate only in a renegotiation (Node's
+// renegotiate({requestCert: true})): the new handshake brings it.
+func TestRenegotiationRequestsClientCert(t *testing.T) {
+	root := testpki.NewCA(t, testpki.Options{})
+	cliLeaf := root.Leaf(t, testpki.Options{ClientAuth: true}, "client")
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) {
+			r := renegPair(t, tr, openssl.ContextOptions{CA: root.CertPEM},
+				openssl.ContextOptions{KeyPairs: []openssl.KeyPair{{CertPEM: cliLeaf.ChainPEM, KeyPEM: cliLeaf.KeyPEM}}},
+				openssl.ConnConfig{}, openssl.ConnConfig{})
+			assert.Nil(t, r.srv.PeerCertificate())
+			sRead, cRead := collect(r.srv), collect(r.cli)
+			require.NoError(t, r.srv.RenegotiateWith(openssl.RenegotiateOptions{RequestClientCert: true, RequireClientCert: true}))
+			eventually(t, "the renegotiation", func() bool { return r.srv.HandshakeCount() == 2 })
+			peer := r.srv.PeerCertificate()
+			require.NotNil(t, peer)
+			defer peer.Free()
+			assert.Equal(t, derOf(t, cliLeaf.Cert), derOf(t, peer))
+			assert.Equal(t, "OK", openssl.VerifyCodeName(r.srv.VerifyResult()))
+			assert.False(t, r.srv.SessionReused())
+			_, err := r.cli.Write([]byte("after"))
+			require.NoError(t, err)
+			eventually(t, "data", func() bool { return sRead.len() == 5 })
+			_ = cRead
+		})
+	}
+	t.Run("client cannot request", func(t *testing.T) {
+		r := renegPair(t, "tcp", openssl.ContextOptions{}, openssl.ContextOptions{}, openssl.ConnConfig{}, openssl.ConnConfig{})
+		assert.Error(t, r.cli.RenegotiateWith(openssl.RenegotiateOptions{RequestClientCert: true}))
+	})
+}
