@@ -81,6 +81,7 @@ func TestClientCertificateRequest(t *testing.T) {
 						openssl.ConnConfig{RequestClientCert: true, RequireClientCert: c.require}, openssl.ConnConfig{ServerName: "localhost"})
 					require.NoError(t, serr)
 					require.NoError(t, cerr)
+					closeBothAtEnd(t, srv, cli)
 					assert.Equal(t, v.name, srv.Version())
 					assert.Equal(t, c.wantResult, openssl.VerifyCodeName(srv.VerifyResult()))
 					peer := srv.PeerCertificate()

@@ -24,6 +24,7 @@ func TestKeyUpdate(t *testing.T) {
 					clientContext(t, leaf.CAPEM, openssl.ContextOptions{}), openssl.ConnConfig{}, openssl.ConnConfig{})
 				require.NoError(t, serr)
 				require.NoError(t, cerr)
+				closeBothAtEnd(t, srv, cli)
 				require.Equal(t, "TLSv1.3", cli.Version())
 				sRead, cRead := collect(srv), collect(cli)
 				toSrv, toCli := randomBytes(512<<10), randomBytes(512<<10)

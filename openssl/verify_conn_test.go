@@ -119,6 +119,7 @@ func TestVerifyResultClient(t *testing.T) {
 					openssl.ConnConfig{}, openssl.ConnConfig{ServerName: "localhost"})
 				require.NoError(t, serr)
 				require.NoError(t, cerr)
+				closeBothAtEnd(t, srv, cli)
 				code := cli.VerifyResult()
 				assert.Equal(t, sc.wantName, openssl.VerifyCodeName(code))
 				assert.Equal(t, sc.wantText, openssl.VerifyErrorString(code))

@@ -37,6 +37,7 @@ func TestProtocolVersions(t *testing.T) {
 						openssl.ConnConfig{}, openssl.ConnConfig{ServerName: "localhost"})
 					require.NoError(t, serr)
 					require.NoError(t, cerr)
+					closeBothAtEnd(t, srv, cli)
 					for _, c := range []*openssl.Conn{srv, cli} {
 						assert.Equal(t, v.name, c.Version())
 						assert.Equal(t, v.v, c.ProtocolVersion())
