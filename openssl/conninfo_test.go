@@ -3,6 +3,8 @@ package openssl_test
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"os/exec"
@@ -313,6 +315,58 @@ func TestMaxSendFragment(t *testing.T) {
 				}
 				assert.Equal(t, 512+c.overhead, recs[0])
 			})
+		}
+	}
+}
+
+// sharedSigalgsNode prints, as JSON, what a Node server reports from
+// getSharedSigalgs() for a Node client offering sigalgs ("" = default), both
+// at security level 2 (Debian's default level; Node's own is 1). The last
+// argument is the server's honorCipherOrder, which also decides whose
+// signature algorithm order wins.
+const sharedSigalgsNode = `
+const tls = require('tls'), fs = require('fs');
+const key = fs.readFileSync(process.argv[1]), cert = fs.readFileSync(process.argv[2]);
+const ciphers = 'DEFAULT@SECLEVEL=2';
+const copts = {rejectUnauthorized: false, ciphers};
+if (process.argv[3]) copts.sigalgs = process.argv[3];
+const honorCipherOrder = process.argv[4] === 'true';
+const srv = tls.createServer({key, cert, ciphers, honorCipherOrder}, (s) => {
+  console.log(JSON.stringify(s.getSharedSigalgs()));
+  s.end(); srv.close();
+});
+srv.listen(0, '127.0.0.1', () => {
+  const c = tls.connect(Object.assign({port: srv.address().port, host: '127.0.0.1'}, copts), () => c.end());
+  c.on('error', () => {});
+});
+`
+
+// Shared signature algorithm names equal Node's getSharedSigalgs() for the
+// same offer.
+func TestSharedSigalgsNodeOracle(t *testing.T) {
+	peers.Require(t, "node")
+	for _, kt := range []struct {
+		name string
+		key  testpki.KeyType
+	}{{"ECDSA", testpki.ECDSAP256}, {"RSA", testpki.RSA2048}} {
+		_, leaf := newPKI(t, testpki.Options{Key: kt.key})
+		keyFile, chainFile, _ := leaf.WriteFiles(t)
+		for _, offer := range []string{"", "ECDSA+SHA256:rsa_pss_rsae_sha256:ed25519:RSA+SHA384"} {
+			for _, serverPref := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/server preference %v", kt.name, offer, serverPref), func(t *testing.T) {
+					out, err := exec.Command("node", "-e", sharedSigalgsNode, keyFile, chainFile, offer, fmt.Sprint(serverPref)).Output()
+					require.NoError(t, err)
+					var want []string
+					require.NoError(t, json.Unmarshal(out, &want), "node printed %q", out)
+					var sopts openssl.ContextOptions
+					if serverPref {
+						sopts.Options = openssl.OpCipherServerPreference
+					}
+					srv, _ := mustPair(t, "pipe", serverContext(t, leaf, sopts),
+						clientContext(t, leaf.CAPEM, openssl.ContextOptions{Sigalgs: offer}))
+					assert.Equal(t, want, srv.SharedSigalgNames())
+				})
+			}
 		}
 	}
 }
