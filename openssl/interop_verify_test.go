@@ -435,3 +435,47 @@ func TestInteropExporter(t *testing.T) {
 		})
 	}
 }
+
+// verifyNode connects a Node client (rejectUnauthorized: false) and prints
+// its authorizationError ("OK" when authorized). Arguments: port, CA file or
+// "", CRL file or "".
+const verifyNode = `
+const tls = require('tls'), fs = require('fs');
+const opts = {host: '127.0.0.1', port: +process.argv[1], servername: 'localhost', rejectUnauthorized: false};
+if (process.argv[2]) opts.ca = fs.readFileSync(process.argv[2]);
+if (process.argv[3]) opts.crl = fs.readFileSync(process.argv[3]);
+const c = tls.connect(opts, () => {
+  console.log(c.authorized ? 'OK' : c.authorizationError);
+  c.end();
+});
+c.on('error', (e) => { console.log('error ' + e.code); });
+`
+
+// VerifyCodeName gives the codes Node's clients report for the same chains.
+func TestVerifyCodeNameNodeOracle(t *testing.T) {
+	peers.Require(t, "node")
+	for _, sc := range verifyScenarios(t) {
+		if sc.partial {
+			continue // Node 20 has no allowPartialTrustChain
+		}
+		t.Run(sc.name, func(t *testing.T) {
+			addr, conns, errs := ourServer(t, sc.serverContext(t, openssl.ContextOptions{}), openssl.ConnConfig{}, func(c *openssl.Conn) {
+				_, _ = io.Copy(io.Discard, c)
+				c.Close()
+			})
+			_, port, err := net.SplitHostPort(addr)
+			require.NoError(t, err)
+			ca, crl := "", ""
+			if sc.caPEM != nil {
+				ca = writeTemp(t, "ca.pem", sc.caPEM)
+			}
+			if sc.crlPEM != nil {
+				crl = writeTemp(t, "crl.pem", sc.crlPEM)
+			}
+			p := peers.Node(t, verifyNode, port, ca, crl)
+			p.Wait(t, 20*time.Second)
+			recvConn(t, conns, errs)
+			assert.Equal(t, strings.TrimSpace(p.Stdout()), sc.wantName, "node: %s", p.Stderr())
+		})
+	}
+}
