@@ -59,11 +59,11 @@ type Conn struct {
 	inInit    bool          // the last step left a handshake in progress (a renegotiation, after the first)
 	stash     []byte        // plaintext that Write read while driving a renegotiation, for Read
 	hideInput bool          // the next step sees no received ciphertext (controlStep)
-	progress  chan struct{} // closed when a transport read or a handshake ends (awaitProgress)
+	progress  chan struct{} // closed when a transport read or a handshake ends (fill waits on it)
+	// reading is set while one goroutine reads the transport (outside mu); it
+	// alone may move or grow in, and others wait for it in fill.
+	reading bool
 
-	// readMu lets one goroutine at a time read the transport; it alone may move
-	// or grow in (under mu as well).
-	readMu sync.Mutex
 	// flushMu lets one goroutine at a time write the transport.
 	flushMu sync.Mutex
 }
@@ -395,16 +395,12 @@ func (c *Conn) flushAsync() {
 }
 
 // fill reads more ciphertext from the transport, unless someone else did since
-// the caller's step (seq), in which case the caller just retries. When another
-// goroutine is already reading the transport, fill waits for that read or for
-// a handshake to finish (awaitProgress) instead of queueing behind it: a Read
-// may complete the renegotiation a Write is waiting for and then block for
-// data the peer will only send once that Write is done.
+// the caller's step (seq), in which case the caller just retries. One
+// goroutine at a time reads the transport (c.reading); the others wait for it
+// to finish, or for a handshake to end, and then retry their step rather than
+// read in turn: a Read may complete the renegotiation a Write is waiting for
+// and then block for data the peer only sends once that Write is done.
 func (c *Conn) fill(seq uint64) error {
-	if !c.readMu.TryLock() {
-		return c.awaitProgress(seq)
-	}
-	defer c.readMu.Unlock()
 	c.mu.Lock()
 	if c.inSeq != seq {
 		c.mu.Unlock()
@@ -413,6 +409,15 @@ func (c *Conn) fill(seq uint64) error {
 	if c.closed {
 		c.mu.Unlock()
 		return net.ErrClosed
+	}
+	if c.reading {
+		if c.progress == nil {
+			c.progress = make(chan struct{})
+		}
+		ch := c.progress
+		c.mu.Unlock()
+		<-ch
+		return nil
 	}
 	if c.inEOF {
 		c.mu.Unlock()
@@ -433,11 +438,13 @@ func (c *Conn) fill(seq uint64) error {
 		}
 	}
 	tail := c.in[len(c.in):cap(c.in)]
+	c.reading = true
 	c.mu.Unlock()
 
 	n, err := c.transport.Read(tail)
 
 	c.mu.Lock()
+	c.reading = false
 	c.in = c.in[:len(c.in)+n]
 	c.inSeq++
 	if errors.Is(err, io.EOF) {
@@ -453,32 +460,8 @@ func (c *Conn) fill(seq uint64) error {
 	return err
 }
 
-// awaitProgress waits until the goroutine reading the transport has read
-// (or failed), a handshake has finished, or the connection is closed; the
-// caller then retries its step. A reader that returns early without reading
-// also wakes the waiters (readMu is then free for the retry to take).
-func (c *Conn) awaitProgress(seq uint64) error {
-	c.mu.Lock()
-	if c.inSeq != seq || c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	if c.progress == nil {
-		c.progress = make(chan struct{})
-	}
-	ch := c.progress
-	c.mu.Unlock()
-	// The reader may have let go of readMu before we took mu: then nobody
-	// will notify, so look again rather than wait.
-	if c.readMu.TryLock() {
-		c.readMu.Unlock()
-		return nil
-	}
-	<-ch
-	return nil
-}
-
-// notifyLocked wakes goroutines in awaitProgress. c.mu is held.
+// notifyLocked wakes goroutines waiting in fill for the transport reader or a
+// handshake to finish. c.mu is held.
 func (c *Conn) notifyLocked() {
 	if c.progress != nil {
 		close(c.progress)
