@@ -307,6 +307,37 @@ func TestInteropRenegotiation(t *testing.T) {
 		}
 	})
 
+	t.Run("our server renegotiates with s_client", func(t *testing.T) {
+		for _, flag := range []string{"", "-no_renegotiation"} {
+			result := make(chan error, 1)
+			addr, conns, errs := ourServer(t, sc.serverContext(t, openssl.ContextOptions{}), openssl.ConnConfig{}, func(c *openssl.Conn) {
+				if err := c.Renegotiate(); err != nil {
+					result <- err
+					return
+				}
+				_, err := c.Read(make([]byte, 64))
+				result <- err
+			})
+			args := clientArgs(t)
+			if flag != "" {
+				args = append(args, flag)
+			}
+			cl := peers.OpenSSLClient(t, addr, args...)
+			cl.WaitFor(t, verifyReturnCode, 20*time.Second)
+			c := recvConn(t, conns, errs)
+			if flag == "" {
+				eventually(t, "the renegotiation", func() bool { return c.HandshakeCount() == 2 })
+				cl.Send(t, "x\n")
+				require.NoError(t, <-result)
+				continue
+			}
+			var oe *openssl.Error
+			require.ErrorAs(t, <-result, &oe)
+			assert.Equal(t, "no renegotiation", oe.Reason)
+			cl.WaitFor(t, regexp.MustCompile(`alert handshake failure`), 10*time.Second)
+		}
+	})
+
 	t.Run("s_server r", func(t *testing.T) {
 		srv, saddr := peers.OpenSSLServer(t, append(serverFiles(t), "-tls1_2")...)
 		c, err := dialOurs(t, saddr, sc.clientContext(t, openssl.ContextOptions{}), openssl.ConnConfig{})

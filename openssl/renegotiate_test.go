@@ -307,3 +307,44 @@ func TestRenegotiationRequestsClientCert(t *testing.T) {
 		assert.Error(t, r.cli.RenegotiateWith(openssl.RenegotiateOptions{RequestClientCert: true}))
 	})
 }
+
+// A client that refuses renegotiation answers the server's HelloRequest with
+// a no_renegotiation warning; an OpenSSL server treats it as fatal.
+func TestServerRenegotiationRefusedByClient(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) {
+			r := renegPair(t, tr, openssl.ContextOptions{}, openssl.ContextOptions{}, openssl.ConnConfig{}, openssl.ConnConfig{})
+			r.cli.DisableRenegotiation()
+			sRead, cRead := collect(r.srv), collect(r.cli)
+			require.NoError(t, r.srv.Renegotiate())
+			_, serr := sRead.wait(t)
+			var oe *openssl.Error
+			require.ErrorAs(t, serr, &oe)
+			assert.Equal(t, "no renegotiation", oe.Reason)
+			_, cerr := cRead.wait(t)
+			require.ErrorAs(t, cerr, &oe)
+			assert.Equal(t, "sslv3 alert handshake failure", oe.Reason)
+			// As with a server refusing a ClientHello, OpenSSL reports the
+			// refused HelloRequest as a handshake that started and ended.
+			assert.Equal(t, int32(2), r.cHooks.starts.Load())
+			assert.Equal(t, int32(2), r.cHooks.dones.Load())
+		})
+	}
+}
+
+// Every renegotiation is counted, so the tls layer can apply Node's limit
+// (3 client renegotiations per 10 minutes) from OnHandshakeStart.
+func TestRenegotiationCounting(t *testing.T) {
+	r := renegPair(t, "tcp", openssl.ContextOptions{Options: openssl.OpAllowClientRenegotiation}, openssl.ContextOptions{}, openssl.ConnConfig{}, openssl.ConnConfig{})
+	sRead, cRead := collect(r.srv), collect(r.cli)
+	for i := 2; i <= 5; i++ {
+		require.NoError(t, r.cli.Renegotiate())
+		eventually(t, "a renegotiation", func() bool { return r.srv.HandshakeCount() == i && r.cli.HandshakeCount() == i })
+		assert.Equal(t, int32(i), r.sHooks.starts.Load())
+		assert.Equal(t, int32(i), r.sHooks.dones.Load())
+	}
+	require.NoError(t, r.cli.CloseWrite())
+	require.NoError(t, r.srv.CloseWrite())
+	sRead.wait(t)
+	cRead.wait(t)
+}
