@@ -21,6 +21,7 @@ type HostMismatchError struct {
 	IP   bool   // Host is an IP address
 }
 
+// Error describes the mismatch.
 func (e *HostMismatchError) Error() string {
 	if e.IP {
 		return fmt.Sprintf("openssl: certificate is not valid for IP address %s", e.Host)

@@ -76,6 +76,10 @@ func verifyScenarios(t testing.TB) []verifyScenario {
 			wantName: "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", wantText: "unable to get local issuer certificate"},
 		{name: "expired", keyPEM: expired.KeyPEM, chainPEM: expired.ChainPEM, caPEM: root.CertPEM,
 			wantName: "CERT_HAS_EXPIRED", wantText: "certificate has expired"},
+		// Verification goes on after the first error; the result is the
+		// last one found (the validity check comes after chain building).
+		{name: "expired leaf of an untrusted CA", keyPEM: expired.KeyPEM, chainPEM: expired.ChainPEM, caPEM: other.CertPEM,
+			wantName: "CERT_HAS_EXPIRED", wantText: "certificate has expired"},
 		{name: "not yet valid", keyPEM: notYet.KeyPEM, chainPEM: notYet.ChainPEM, caPEM: root.CertPEM,
 			wantName: "CERT_NOT_YET_VALID", wantText: "certificate is not yet valid"},
 		{name: "revoked", keyPEM: revoked.KeyPEM, chainPEM: revoked.ChainPEM, caPEM: root.CertPEM, crlPEM: crl,
