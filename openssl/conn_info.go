@@ -334,9 +334,9 @@ func (c *Conn) HandshakeCount() int {
 // handshake runs inside later Reads and Writes (a Write that meets it reads
 // the peer's messages, keeping any application data for Read), and
 // OnHandshakeDone reports its end. On TLS 1.3 it fails with OpenSSL's "wrong
-// ssl version". A server refuses a client's renegotiation unless its context
-// has OpAllowClientRenegotiation (OpenSSL 3's default); the client then fails
-// with "no renegotiation".
+// ssl version". A server refuses a client's renegotiation (OpenSSL 3's
+// default) unless its context has OpAllowClientRenegotiation; the client then
+// fails with "no renegotiation".
 func (c *Conn) Renegotiate() error {
 	return c.controlStep(cbridge.OpRenegotiate)
 }
