@@ -146,7 +146,9 @@ static void info_cb(const SSL *s, int where, int ret) {
         return;
     if (where & SSL_CB_HANDSHAKE_START)
         c->hs_starts++;
-    if (where & SSL_CB_HANDSHAKE_DONE)
+    /* A server's HelloRequest runs as a handshake of its own (start and done);
+     * as Node does, a done that leaves a renegotiation pending is not counted. */
+    if ((where & SSL_CB_HANDSHAKE_DONE) && !SSL_renegotiate_pending((SSL *)s))
         c->hs_dones++;
     if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ)) {
         c->alert_recv = ret;

@@ -38,28 +38,32 @@ type Conn struct {
 
 	// mu guards ssl and every field below; it is held for C calls and
 	// bookkeeping only, never while waiting on the transport.
-	mu       sync.Mutex
-	ssl      *cbridge.SSL
-	in       []byte // received ciphertext; in[inOff:] is not yet consumed
-	inOff    int
-	inSeq    uint64 // bumped on every transport read
-	inEOF    bool   // the transport has ended
-	out      []byte // ciphertext waiting to be flushed
-	spare    []byte // the other half of the output double buffer
-	readErr  error  // sticky: io.EOF after close_notify, or a fatal TLS error
-	writeErr error  // sticky: a failed write leaves the stream unusable
-	closed   bool
-	hookErr  error // an error raised by a callback during the current step
-	starts   uint32
-	dones    uint32
-	maxFrag  int
-	events   []connEvent // handshake events to report once mu is released
-	curCtx   *Context    // the context after an SNI switch
-	bgFlush  bool        // a background flusher is running
+	mu        sync.Mutex
+	ssl       *cbridge.SSL
+	in        []byte // received ciphertext; in[inOff:] is not yet consumed
+	inOff     int
+	inSeq     uint64 // bumped on every transport read
+	inEOF     bool   // the transport has ended
+	out       []byte // ciphertext waiting to be flushed
+	spare     []byte // the other half of the output double buffer
+	readErr   error  // sticky: io.EOF after close_notify, or a fatal TLS error
+	writeErr  error  // sticky: a failed write leaves the stream unusable
+	closed    bool
+	hookErr   error // an error raised by a callback during the current step
+	starts    uint32
+	dones     uint32
+	maxFrag   int
+	events    []connEvent   // handshake events to report once mu is released
+	curCtx    *Context      // the context after an SNI switch
+	bgFlush   bool          // a background flusher is running
+	inInit    bool          // the last step left a handshake in progress (a renegotiation, after the first)
+	stash     []byte        // plaintext that Write read while driving a renegotiation, for Read
+	hideInput bool          // the next step sees no received ciphertext (controlStep)
+	progress  chan struct{} // closed when a transport read or a handshake ends (fill waits on it)
+	// reading is set while one goroutine reads the transport (outside mu); it
+	// alone may move or grow in, and others wait for it in fill.
+	reading bool
 
-	// readMu lets one goroutine at a time read the transport; it alone may move
-	// or grow in (under mu as well).
-	readMu sync.Mutex
 	// flushMu lets one goroutine at a time write the transport.
 	flushMu sync.Mutex
 }
@@ -307,7 +311,11 @@ func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 	c.reserveOut(outRoom)
 	win := c.out[len(c.out):cap(c.out)]
 	c.hookErr = nil
-	st := c.ssl.Step(op, c.in[c.inOff:], c.inEOF, win, buf)
+	in, inEOF := c.in[c.inOff:], c.inEOF
+	if c.hideInput {
+		in, inEOF = nil, false
+	}
+	st := c.ssl.Step(op, in, inEOF, win, buf)
 	c.inOff += st.InUsed
 	c.out = c.out[:len(c.out)+st.OutLen]
 	for st.OverflowPending > 0 {
@@ -326,7 +334,9 @@ func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 	for c.dones < st.HandshakeDones {
 		c.dones++
 		c.events = append(c.events, connEvent{count: c.dones})
+		c.notifyLocked()
 	}
+	c.inInit = st.Flags&cbridge.FlagInitFinished == 0
 	return st
 }
 
@@ -419,10 +429,12 @@ func (c *Conn) flushAsync() {
 }
 
 // fill reads more ciphertext from the transport, unless someone else did since
-// the caller's step (seq), in which case the caller just retries.
+// the caller's step (seq), in which case the caller just retries. One
+// goroutine at a time reads the transport (c.reading); the others wait for it
+// to finish, or for a handshake to end, and then retry their step rather than
+// read in turn: a Read may complete the renegotiation a Write is waiting for
+// and then block for data the peer only sends once that Write is done.
 func (c *Conn) fill(seq uint64) error {
-	c.readMu.Lock()
-	defer c.readMu.Unlock()
 	c.mu.Lock()
 	if c.inSeq != seq {
 		c.mu.Unlock()
@@ -431,6 +443,15 @@ func (c *Conn) fill(seq uint64) error {
 	if c.closed {
 		c.mu.Unlock()
 		return net.ErrClosed
+	}
+	if c.reading {
+		if c.progress == nil {
+			c.progress = make(chan struct{})
+		}
+		ch := c.progress
+		c.mu.Unlock()
+		<-ch
+		return nil
 	}
 	if c.inEOF {
 		c.mu.Unlock()
@@ -451,11 +472,13 @@ func (c *Conn) fill(seq uint64) error {
 		}
 	}
 	tail := c.in[len(c.in):cap(c.in)]
+	c.reading = true
 	c.mu.Unlock()
 
 	n, err := c.transport.Read(tail)
 
 	c.mu.Lock()
+	c.reading = false
 	c.in = c.in[:len(c.in)+n]
 	c.inSeq++
 	if errors.Is(err, io.EOF) {
@@ -463,11 +486,21 @@ func (c *Conn) fill(seq uint64) error {
 		err = nil
 	}
 	closed := c.closed
+	c.notifyLocked()
 	c.mu.Unlock()
 	if err != nil && closed {
 		return net.ErrClosed
 	}
 	return err
+}
+
+// notifyLocked wakes goroutines waiting in fill for the transport reader or a
+// handshake to finish. c.mu is held.
+func (c *Conn) notifyLocked() {
+	if c.progress != nil {
+		close(c.progress)
+		c.progress = nil
+	}
 }
 
 // Handshake runs the TLS handshake if it has not run yet. Cancelling ctx
@@ -610,6 +643,15 @@ func (c *Conn) Read(p []byte) (int, error) {
 			c.mu.Unlock()
 			return 0, net.ErrClosed
 		}
+		if len(c.stash) > 0 {
+			n := copy(p, c.stash)
+			c.stash = c.stash[n:]
+			if len(c.stash) == 0 {
+				c.stash = nil
+			}
+			c.mu.Unlock()
+			return n, nil
+		}
 		if c.readErr != nil {
 			err := c.readErr
 			c.mu.Unlock()
@@ -661,6 +703,13 @@ func (c *Conn) Write(p []byte) (int, error) {
 			return total, err
 		}
 		seq := c.inSeq
+		if c.hsDone.Load() && c.inInit {
+			// A renegotiation is in progress and needs the peer's messages.
+			if err := c.driveRenegotiationLocked(seq); err != nil {
+				return total, err
+			}
+			continue
+		}
 		records := (chunk + c.maxFrag - 1) / c.maxFrag
 		st := c.stepLocked(cbridge.OpWrite, p[:chunk], chunk+records*recordOverlay+controlRoom)
 		var err error
@@ -668,6 +717,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 			err = c.stepError(st)
 			c.writeErr = err
 		}
+		renegotiating := c.inInit
 		c.unlockAndReport()
 		if ferr := c.flush(); ferr != nil {
 			return total, ferr
@@ -680,12 +730,52 @@ func (c *Conn) Write(p []byte) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		// A renegotiation in progress needs the peer's messages first.
+		if renegotiating {
+			continue // driveRenegotiationLocked reads the peer's messages
+		}
 		if err := c.fill(seq); err != nil {
 			return total, err
 		}
 	}
 	return total, nil
+}
+
+// driveRenegotiationLocked lets Write advance a renegotiation. SSL_write
+// would read the peer's handshake messages itself, but OpenSSL accepts
+// application data that arrives during a renegotiation only inside SSL_read
+// (from SSL_write it is a fatal "unexpected record", or a record OpenSSL holds
+// back until the next SSL_read). So Write runs a read step, keeps whatever
+// plaintext it returns for Read, and reads the transport when the step needs
+// more. It is entered with c.mu held and returns with it released.
+func (c *Conn) driveRenegotiationLocked(seq uint64) error {
+	buf := make([]byte, 16*1024)
+	st := c.stepLocked(cbridge.OpRead, buf, controlRoom)
+	if st.Ret > 0 {
+		c.stash = append(c.stash, buf[:st.Ret]...)
+	}
+	// Read the transport only if the step could not go on and the handshake
+	// still waits for the peer.
+	wantRead := st.Ret <= 0 && st.SSLError == cbridge.ErrWantRead && c.inInit
+	var err error
+	if st.SSLError != cbridge.ErrNone && st.SSLError != cbridge.ErrWantRead {
+		c.readErr = c.stepError(st)
+		if c.inInit {
+			// The handshake cannot finish: the write cannot either.
+			err = c.readErr
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			c.writeErr = err
+		}
+	}
+	c.unlockAndReport()
+	if ferr := c.flush(); ferr != nil && err == nil {
+		err = ferr
+	}
+	if err != nil || !wantRead {
+		return err
+	}
+	return c.fill(seq)
 }
 
 // shutdownLocked sends close_notify if the handshake finished and none was
@@ -709,6 +799,7 @@ func (c *Conn) Close() error {
 	}
 	pending := c.shutdownLocked()
 	c.closed = true
+	c.notifyLocked()
 	c.mu.Unlock()
 	if pending {
 		_ = c.transport.SetWriteDeadline(time.Now().Add(closeTimeout))

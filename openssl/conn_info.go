@@ -160,7 +160,11 @@ func containsX509(list []*cbridge.X509, x *cbridge.X509) bool {
 }
 
 // VerifyResult is the chain verification result (SSL_get_verify_result): 0 is
-// X509_V_OK, others are X509_V_ERR_* codes; see VerifyErrorString.
+// X509_V_OK, others are X509_V_ERR_* codes; see VerifyCodeName and
+// VerifyErrorString. The handshake never fails on it (the verify callback
+// accepts every chain); with verification going on past the first error, it
+// is the last error found. A server that got no client certificate reports
+// X509_V_OK.
 func (c *Conn) VerifyResult() int64 {
 	v := int64(-1)
 	_ = c.withSSL(func(s *cbridge.SSL) error { v = s.VerifyResult(); return nil })
@@ -319,7 +323,10 @@ func (c *Conn) DisableRenegotiation() {
 	_ = c.withSSL(func(s *cbridge.SSL) error { s.SetOptions(OpNoRenegotiation, 0); return nil })
 }
 
-// HandshakeCount is how many handshakes have finished (renegotiations included).
+// HandshakeCount is how many handshakes have finished (renegotiations
+// included). As in Node, a handshake end reported while a renegotiation is
+// still pending (a server's HelloRequest) is not counted; a renegotiation the
+// peer or this side refused is (OpenSSL reports it as a start and an end).
 func (c *Conn) HandshakeCount() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -328,8 +335,12 @@ func (c *Conn) HandshakeCount() int {
 
 // Renegotiate starts a TLS 1.2 renegotiation (SSL_renegotiate + the first
 // handshake step). It returns once the first message is sent; the rest of the
-// handshake runs inside later Reads, and OnHandshakeDone reports its end. On
-// TLS 1.3 it fails with OpenSSL's "wrong ssl version".
+// handshake runs inside later Reads and Writes (a Write that meets it reads
+// the peer's messages, keeping any application data for Read), and
+// OnHandshakeDone reports its end. On TLS 1.3 it fails with OpenSSL's "wrong
+// ssl version". A server refuses a client's renegotiation (OpenSSL 3's
+// default) unless its context has OpAllowClientRenegotiation; the client then
+// fails with "no renegotiation".
 func (c *Conn) Renegotiate() error {
 	return c.controlStep(cbridge.OpRenegotiate)
 }
@@ -348,7 +359,12 @@ func (c *Conn) controlStep(op int) error {
 		c.mu.Unlock()
 		return net.ErrClosed
 	}
+	// The operation only has to send its message. Received records are left
+	// for Read: SSL_do_handshake would treat application data in them as an
+	// unexpected record.
+	c.hideInput = true
 	st := c.stepLocked(op, nil, controlRoom)
+	c.hideInput = false
 	var err error
 	if st.Ret != 1 && st.SSLError != cbridge.ErrWantRead {
 		err = c.stepError(st)

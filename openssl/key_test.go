@@ -3,8 +3,10 @@ package openssl
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -156,15 +158,18 @@ func TestParsePrivateKeyCLIForms(t *testing.T) {
 		})
 	}
 
-	// Wrong and missing passphrases fail with OpenSSL's "bad decrypt".
+	// Wrong and missing passphrases fail with OpenSSL's reason for the same
+	// input ("bad decrypt", but for the rare wrong key that decrypts to valid
+	// padding): the openssl CLI is the oracle.
 	for _, file := range []string{"rsa1enc.pem", "rsa8enc.der", "ed8enc.der"} {
 		for _, pass := range [][]byte{nil, []byte("wrong")} {
 			t.Run(fmt.Sprintf("%s/pass=%q", file, pass), func(t *testing.T) {
 				_, err := ParsePrivateKey(read(file), pass)
 				var oe *Error
 				require.ErrorAs(t, err, &oe)
-				assert.Equal(t, "bad decrypt", oe.Reason)
-				assert.True(t, errors.Is(err, &Error{Reason: "bad decrypt"}))
+				want := cliKeyReasons(t, filepath.Join(dir, file), strings.HasSuffix(file, ".der"), pass)
+				assert.Contains(t, want, oe.Reason)
+				assert.True(t, errors.Is(err, &Error{Reason: oe.Reason}))
 			})
 		}
 	}

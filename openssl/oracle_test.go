@@ -74,3 +74,24 @@ func cliErrors(out string) [][2]string {
 
 // readFile reads dir/name.
 func readFile(dir, name string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, name)) }
+
+// cliKeyReasons is the oracle for reading an encrypted key: the reasons of the
+// error lines `openssl pkey` prints for the same file and passphrase. A wrong
+// passphrase almost always gives "bad decrypt", but about one time in 256 the
+// wrongly decrypted block ends in valid padding and OpenSSL fails later with
+// another reason; the CLI then reports that same reason.
+func cliKeyReasons(t *testing.T, path string, der bool, pass []byte) []string {
+	t.Helper()
+	args := []string{"pkey", "-in", path, "-noout", "-passin", "pass:" + string(pass)}
+	if der {
+		args = append(args, "-inform", "DER")
+	}
+	_, stderr, code := runTool(t, "", "openssl", args...)
+	require.NotEqual(t, 0, code, "openssl pkey accepted the passphrase %q", pass)
+	var reasons []string
+	for _, e := range cliErrors(stderr) {
+		reasons = append(reasons, e[1])
+	}
+	require.NotEmpty(t, reasons, "openssl pkey printed no error line: %s", stderr)
+	return reasons
+}

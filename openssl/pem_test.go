@@ -41,8 +41,10 @@ func TestParsePEMFromOpenSSLCLI(t *testing.T) {
 		_, err = ParsePrivateKeyPEM(encPEM, pass)
 		var oe *Error
 		require.ErrorAs(t, err, &oe)
-		assert.Equal(t, "bad decrypt", oe.Reason)
-		assert.True(t, errors.Is(err, &Error{Reason: "bad decrypt"}))
+		// OpenSSL's reason for the same input: "bad decrypt", except for the
+		// rare wrong key whose decryption ends in valid padding.
+		assert.Contains(t, cliKeyReasons(t, filepath.Join(dir, "enc.pem"), false, pass), oe.Reason)
+		assert.True(t, errors.Is(err, &Error{Reason: oe.Reason}))
 	}
 
 	bundle := append(append([]byte("junk before\n"), certPEM...), certPEM...)
