@@ -874,40 +874,7 @@ func (s *Socket) GetPeerFinished() []byte { return s.conn.PeerFinished() }
 // GetSharedSigalgs is Node's getSharedSigalgs(): "RSA-PSS+SHA256",
 // "ECDSA+SHA256", "Ed25519+UNDEF", ...
 func (s *Socket) GetSharedSigalgs() []string {
-	var out []string
-	for _, a := range s.conn.SharedSigalgs() {
-		out = append(out, sigalgName(a))
-	}
-	return out
-}
-
-// sigalgName formats a shared sigalg as Node's GetSharedSigalgs does.
-func sigalgName(a openssl.SigAlg) string {
-	var sign string
-	switch a.Sign {
-	case "rsaEncryption", "RSA":
-		sign = "RSA"
-	case "RSASSA-PSS", "RSA-PSS":
-		sign = "RSA-PSS"
-	case "dsaEncryption", "DSA":
-		sign = "DSA"
-	case "id-ecPublicKey", "EC":
-		sign = "ECDSA"
-	case "ED25519":
-		sign = "Ed25519"
-	case "ED448":
-		sign = "Ed448"
-	default:
-		sign = a.Sign
-		if sign == "" {
-			sign = "UNDEF"
-		}
-	}
-	hash := a.Hash
-	if hash == "" {
-		hash = "UNDEF"
-	}
-	return sign + "+" + hash
+	return s.conn.SharedSigalgNames()
 }
 
 // SetMaxSendFragment is Node's setMaxSendFragment(size): records carry at
