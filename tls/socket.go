@@ -636,7 +636,13 @@ func (s *Socket) GetProtocol() string { return s.conn.Version() }
 // GetPeerCertificate is Node's getPeerCertificate(detailed): the peer's
 // certificate, nil when it sent none (Node: {}). With detailed, the chain is
 // filled in through IssuerCertificate, a self-signed root pointing to itself.
+// As in Node, a client reads the certificate from the chain the server sent,
+// so a client whose session was resumed from GetSession data (which keeps no
+// chain) gets nil.
 func (s *Socket) GetPeerCertificate(detailed bool) *Certificate {
+	if !s.isServer && !s.peerSentChain() {
+		return nil
+	}
 	if !detailed {
 		c := s.conn.PeerCertificate()
 		if c == nil {
@@ -652,6 +658,15 @@ func (s *Socket) GetPeerCertificate(detailed bool) *Certificate {
 		}
 	}()
 	return certificateChainFrom(chain)
+}
+
+// peerSentChain reports whether the connection holds the chain the peer sent.
+func (s *Socket) peerSentChain() bool {
+	chain := s.conn.PeerSentChain()
+	for _, c := range chain {
+		c.Free()
+	}
+	return len(chain) > 0
 }
 
 // GetCertificate is Node's getCertificate(): the local certificate, nil when
