@@ -1,6 +1,7 @@
 package openssl
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/nodetls/nodetls/cbridge"
@@ -19,6 +20,11 @@ func (h *connHooks) fail(err error) {
 	}
 }
 
+// ErrNoApplicationProtocol, returned by ConnConfig.SelectALPN, refuses every
+// protocol the client offered: the handshake fails with OpenSSL's own error
+// (SSL_R_NO_APPLICATION_PROTOCOL) and a no_application_protocol alert.
+var ErrNoApplicationProtocol = errors.New("openssl: no application protocol")
+
 // SelectALPN decodes the client's offer and asks ConnConfig.SelectALPN.
 func (h *connHooks) SelectALPN(offered []byte) int {
 	var names []string
@@ -34,7 +40,9 @@ func (h *connHooks) SelectALPN(offered []byte) int {
 	}
 	proto, err := h.cfg.SelectALPN(names)
 	if err != nil {
-		h.fail(err)
+		if !errors.Is(err, ErrNoApplicationProtocol) {
+			h.fail(err)
+		}
 		return cbridge.ALPNFatal
 	}
 	if proto == "" {

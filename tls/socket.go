@@ -1057,7 +1057,7 @@ func (s *Socket) selectALPN(offered []string) (string, error) {
 	if s.alpnCallback != nil {
 		proto, ok := s.alpnCallback(s.sniName(), offered)
 		if !ok {
-			return "", errors.New("no_application_protocol")
+			return "", openssl.ErrNoApplicationProtocol
 		}
 		for _, o := range offered {
 			if o == proto {
@@ -1077,7 +1077,7 @@ func (s *Socket) selectALPN(offered []string) (string, error) {
 			}
 		}
 	}
-	return "", errors.New("no_application_protocol")
+	return "", openssl.ErrNoApplicationProtocol
 }
 
 func (s *Socket) serverNewSession(sess *openssl.Session) {
