@@ -22,6 +22,13 @@ typedef struct nt_conn {
     int alert_recv, alert_sent;
     /* Which Go callbacks this connection wants (NT_CB_* bits). */
     unsigned callbacks;
+    /* Node's ClientHello session lookup (hooks.c): done once, for the first
+     * ClientHello; hello_sess (one reference, or NULL) waits for OpenSSL's
+     * get-session callback with the same id. */
+    int hello_seen;
+    unsigned char hello_id[SSL_MAX_SSL_SESSION_ID_LENGTH];
+    size_t hello_id_len;
+    SSL_SESSION *hello_sess;
 } nt_conn;
 
 enum {
