@@ -276,9 +276,31 @@ func errnoMessage(err error, code string) string {
 	if errors.As(err, &oe) && oe.Op == "dial" && oe.Addr != nil {
 		return "connect " + code + " " + oe.Addr.String()
 	}
+	if errors.As(err, &oe) && oe.Op == "listen" && oe.Addr != nil {
+		// Node's uvExceptionWithHostPort: "listen EADDRINUSE: address already in use 127.0.0.1:8000".
+		return "listen " + code + ": " + uvMessage(err, code) + " " + oe.Addr.String()
+	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return "getaddrinfo " + code + " " + dnsErr.Name
+	}
+	return err.Error()
+}
+
+// uvMessage is libuv's text for an errno (uv_strerror), where it differs from
+// the C library's.
+func uvMessage(err error, code string) string {
+	switch code {
+	case "EADDRINUSE":
+		return "address already in use"
+	case "EADDRNOTAVAIL":
+		return "address not available"
+	case "EACCES":
+		return "permission denied"
+	}
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return en.Error()
 	}
 	return err.Error()
 }
