@@ -251,7 +251,7 @@ func (s *Socket) handshakeError(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Message: err.Error(), Err: err}
 	}
-	if isTransportEOF(err) {
+	if isTransportEOF(err) && !isStreamErrno(err) {
 		if s.isServer {
 			e := errSocketHangUp()
 			e.Err = err
