@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // usageError is a bad flag or a bad file: one line on stderr, exit status 2.
@@ -41,10 +42,15 @@ func printHelp(w io.Writer, fs *flag.FlagSet, synopsis string) {
 	fmt.Fprintf(w, "usage: nodetls %s\n", synopsis)
 	fs.VisitAll(func(f *flag.Flag) {
 		def := ""
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "[]" {
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "[]" && f.DefValue != "0" {
 			def = fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		fmt.Fprintf(w, "  --%-22s %s%s\n", f.Name, f.Usage, def)
+		// A `NAME` in the usage text names the flag's value.
+		arg, text := flag.UnquoteUsage(f)
+		if arg == "bool" || arg == "value" {
+			arg = ""
+		}
+		fmt.Fprintf(w, "  --%-22s %s%s\n", strings.TrimSpace(f.Name+" "+arg), text, def)
 	})
 }
 
