@@ -132,30 +132,18 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer cfg.keylog.close()
 
 	out := &lineWriter{w: stdout}
+	sessions := &sessionFile{path: f.sessionOut, removeIfNone: cfg.removeUnsaved}
 	s, err := tls.Connect(cfg.opts)
 	if err != nil {
-		if cfg.removeUnsaved {
-			os.Remove(f.sessionOut)
-		}
+		sessions.finish(nil) //nolint:errcheck // the connection error is the one to report
 		return printError(out, err)
 	}
 	defer s.Close()
 	if cfg.keylog != nil {
 		s.OnKeylog(cfg.keylog.write)
 	}
-	var saveErr error
-	var saveMu sync.Mutex
-	saved := false
-	save := func(der []byte) {
-		saveMu.Lock()
-		defer saveMu.Unlock()
-		saved = true
-		if err := os.WriteFile(f.sessionOut, der, 0o600); err != nil && saveErr == nil {
-			saveErr = err
-		}
-	}
-	if f.sessionOut != "" {
-		s.OnSession(save)
+	if sessions.path != "" {
+		s.OnSession(sessions.save)
 	}
 	out.json(nodeshape.SecureConnect(s))
 
@@ -169,25 +157,54 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		code = printError(out, err)
 	}
-	if f.sessionOut != "" {
-		saveMu.Lock()
-		none := !saved
-		saveMu.Unlock()
-		if none {
-			if der := s.GetSession(); der != nil {
-				save(der)
-			} else if cfg.removeUnsaved {
-				os.Remove(f.sessionOut)
-			}
-		}
-		saveMu.Lock()
-		if saveErr != nil {
-			out.json(nodeshape.Error(saveErr))
-			code = 1
-		}
-		saveMu.Unlock()
+	if err := sessions.finish(s); err != nil {
+		code = printError(out, err)
 	}
 	return code
+}
+
+// sessionFile is --session-out: it keeps the newest session the socket
+// reported (TLS 1.3 sessions arrive after the handshake, while reading).
+type sessionFile struct {
+	path         string
+	removeIfNone bool // the file was made by the writability check
+
+	mu    sync.Mutex
+	saved bool
+	err   error
+}
+
+func (f *sessionFile) save(der []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.saved = true
+	if err := os.WriteFile(f.path, der, 0o600); err != nil && f.err == nil {
+		f.err = err
+	}
+}
+
+// finish saves the socket's current session when none was reported (nil
+// socket: the connection failed), removes a file made only by the check when
+// there is nothing to save, and returns the first write error.
+func (f *sessionFile) finish(s *tls.Socket) error {
+	if f.path == "" {
+		return nil
+	}
+	f.mu.Lock()
+	saved := f.saved
+	f.mu.Unlock()
+	if !saved && s != nil {
+		if der := s.GetSession(); der != nil {
+			f.save(der)
+			saved = true
+		}
+	}
+	if !saved && f.removeIfNone {
+		os.Remove(f.path)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 // lockedWriter writes socket data through the line writer's lock, so data

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -168,9 +169,14 @@ func TestClientParity(t *testing.T) {
 		{name: "s_server resumption", server: "s_server", opts: local, resume: true},
 		{name: "s_server resumption TLS 1.2", server: "s_server tls12", opts: local, resume: true},
 	}
-	compared := 0
-	for _, sc := range scenarios {
-		t.Run(sc.name, func(t *testing.T) {
+	var compared atomic.Int32
+	names := make([]string, len(scenarios))
+	for i, sc := range scenarios {
+		names[i] = sc.name
+	}
+	runScenarios(t, names, func(t *testing.T, i int) {
+		sc := scenarios[i]
+		{
 			opts := with(sc.opts, map[string]any{"host": "127.0.0.1", "port": servers[sc.server].port})
 			spec := parity.ClientSpec{Options: opts}
 			if sc.resume {
@@ -206,12 +212,12 @@ func TestClientParity(t *testing.T) {
 				assert.Empty(t, res.stderr)
 			}
 			if assert.Empty(t, parity.Diff(node, got), "node %v\ncli  %v", node, got) {
-				compared++
+				compared.Add(1)
 			}
 			t.Logf("node: %v", node)
-		})
-	}
-	t.Logf("%d of %d scenarios print what node prints", compared, len(scenarios))
+		}
+	})
+	t.Logf("%d of %d scenarios print what node prints", compared.Load(), len(scenarios))
 }
 
 // nodeServerPort starts a node server for spec and returns its port.
@@ -268,11 +274,11 @@ func closedPort(t *testing.T) int {
 // The data path: what stdin holds reaches the server, what the server sends
 // reaches stdout, after the secureConnect line.
 func TestClientCopiesBothWays(t *testing.T) {
-	p := newClientPKI(t)
-	port := nodeServerPort(t, parity.ServerSpec{Options: map[string]any{"key": string(p.chain.KeyPEM), "cert": string(p.chain.ChainPEM)}})
+	leaf := testpki.SelfSigned(t, testpki.Options{Key: testpki.ECDSAP256}, "localhost", "127.0.0.1")
+	port := nodeServerPort(t, parity.ServerSpec{Options: map[string]any{"key": string(leaf.KeyPEM), "cert": string(leaf.CertPEM)}})
 	w := newFileWriter(t)
 	input := strings.Repeat("0123456789abcdef", 4096) + "\nend\n"
-	res := runCLI(t, input, "client", "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--ca", w.write("ca.pem", p.root.CertPEM))
+	res := runCLI(t, input, "client", "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--ca", w.write("ca.pem", leaf.CAPEM))
 	require.Equal(t, 0, res.code, res.stderr)
 	first, rest, ok := strings.Cut(res.stdout, "\n")
 	require.True(t, ok)

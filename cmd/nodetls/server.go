@@ -248,6 +248,10 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// maxCachedSessions bounds --session-cache; a full cache forgets an
+// arbitrary session for each new one.
+const maxCachedSessions = 10000
+
 // sessionCache is the in-memory store behind --session-cache.
 type sessionCache struct {
 	mu sync.Mutex
@@ -256,8 +260,14 @@ type sessionCache struct {
 
 func (c *sessionCache) put(id, data []byte) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedSessions {
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
 	c.m[string(id)] = data
-	c.mu.Unlock()
 }
 
 func (c *sessionCache) get(id []byte) []byte {

@@ -161,6 +161,7 @@ func TestServerHumanOutput(t *testing.T) {
 	assert.Equal(t, 0, srv.Wait(t, 10*time.Second))
 	assert.True(t, strings.HasSuffix(srv.Stdout(), "server closed\n"), srv.Stdout())
 	assert.NotContains(t, srv.Stdout(), "{")
+	assertNoRace(t, srv.Stderr())
 }
 
 // --ticket-keys: a session saved by `client --session-out` from one server

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,6 +93,7 @@ type serverPKI struct {
 	*clientPKI
 	encryptedKey []byte
 	pfx          []byte
+	dhparam      []byte // ffdhe2048 as PEM DH parameters
 }
 
 func newServerPKI(t *testing.T) *serverPKI {
@@ -103,10 +105,11 @@ func newServerPKI(t *testing.T) *serverPKI {
 	for path, data := range map[string][]byte{key: p.chain.KeyPEM, leaf: p.chain.CertPEM, inter: p.inter.CertPEM} {
 		require.NoError(t, os.WriteFile(path, data, 0o600))
 	}
-	enc, pfx := filepath.Join(dir, "enc.pem"), filepath.Join(dir, "server.pfx")
+	enc, pfx, dh := filepath.Join(dir, "enc.pem"), filepath.Join(dir, "server.pfx"), filepath.Join(dir, "dh.pem")
 	for _, args := range [][]string{
 		{"pkey", "-in", key, "-aes256", "-passout", "pass:secret", "-out", enc},
 		{"pkcs12", "-export", "-inkey", key, "-in", leaf, "-certfile", inter, "-passout", "pass:secret", "-out", pfx},
+		{"genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048", "-out", dh},
 	} {
 		out, err := exec.Command("openssl", args...).CombinedOutput()
 		require.NoError(t, err, "openssl %v: %s", args, out)
@@ -115,6 +118,8 @@ func newServerPKI(t *testing.T) *serverPKI {
 	p.encryptedKey, err = os.ReadFile(enc)
 	require.NoError(t, err)
 	p.pfx, err = os.ReadFile(pfx)
+	require.NoError(t, err)
+	p.dhparam, err = os.ReadFile(dh)
 	require.NoError(t, err)
 	return p
 }
@@ -184,6 +189,7 @@ func TestServerParity(t *testing.T) {
 		{"client cipher order", parity.ServerSpec{Options: with(map[string]any{"ciphers": "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256", "maxVersion": "TLSv1.2", "honorCipherOrder": false})},
 			nodeClient(trustWith(map[string]any{"ciphers": "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"}), 1, false)},
 		{"dhparam auto", parity.ServerSpec{Options: with(map[string]any{"dhparam": "auto", "maxVersion": "TLSv1.2"})}, nodeClient(trustWith(map[string]any{"ciphers": "DHE-RSA-AES128-GCM-SHA256"}), 1, false)},
+		{"dhparam file", parity.ServerSpec{Options: with(map[string]any{"dhparam": pem(p.dhparam), "maxVersion": "TLSv1.2"})}, nodeClient(trustWith(map[string]any{"ciphers": "DHE-RSA-AES256-GCM-SHA384"}), 1, false)},
 		{"ECDH curve", parity.ServerSpec{Options: with(map[string]any{"ecdhCurve": "P-384"})}, nodeClient(trustWith(map[string]any{"ecdhCurve": "P-256"}), 1, false)},
 		{"sigalgs", parity.ServerSpec{Options: with(map[string]any{"sigalgs": "RSA-PSS+SHA256"})}, nodeClient(trustWith(map[string]any{"sigalgs": "ECDSA+SHA256"}), 1, false)},
 		{"PSK TLS 1.3", parity.ServerSpec{Options: map[string]any{"ciphers": "TLS_AES_128_GCM_SHA256"}, PSK: map[string]string{"client1": pskHex}},
@@ -217,9 +223,14 @@ func TestServerParity(t *testing.T) {
 		"s_client session cache, no tickets": connectionsOverlap,
 		"s_client tickets":                   connectionsOverlap,
 	}
-	matched := 0
-	for _, sc := range scenarios {
-		t.Run(sc.name, func(t *testing.T) {
+	var matched atomic.Int32
+	names := make([]string, len(scenarios))
+	for i, sc := range scenarios {
+		names[i] = sc.name
+	}
+	runScenarios(t, names, func(t *testing.T, i int) {
+		sc := scenarios[i]
+		{
 			nodePort, nodeLines := parity.StartNodeServer(t, sc.spec)
 			_, cliPort, cliLines := startCLIServer(t, serverArgs(t, newFileWriter(t), sc.spec)...)
 
@@ -233,12 +244,12 @@ func TestServerParity(t *testing.T) {
 			ok := assert.Empty(t, parity.Diff(want, got, "id"), "server lines\nnode %v\ncli  %v", want, got)
 			ok = assert.Empty(t, parity.Diff(nodeClientLines, cliClientLines), "what the client saw\nagainst node %v\nagainst cli  %v", nodeClientLines, cliClientLines) && ok
 			if ok {
-				matched++
+				matched.Add(1)
 			}
 			t.Logf("node server: %v", want)
-		})
-	}
-	t.Logf("%d of %d server scenarios print what node prints", matched, len(scenarios))
+		}
+	})
+	t.Logf("%d of %d server scenarios print what node prints", matched.Load(), len(scenarios))
 }
 
 // lineOrder is how a scenario's server lines are compared.

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,7 +213,17 @@ func runCLI(t *testing.T, stdin string, args ...string) cliResult {
 		require.True(t, errors.As(err, &ee), "nodetls %q: %v\n%s", args, err, stderr.String())
 		code = ee.ExitCode()
 	}
+	assertNoRace(t, stderr.String())
 	return cliResult{stdout.String(), stderr.String(), code, parity.ParseLines(t, stdout.String())}
+}
+
+// assertNoRace fails the test when the command (built with -race when the
+// tests are) reported a data race.
+func assertNoRace(t *testing.T, stderr string) {
+	t.Helper()
+	if strings.Contains(stderr, "WARNING: DATA RACE") {
+		t.Errorf("the command reported a data race:\n%s", stderr)
+	}
 }
 
 var listeningLine = regexp.MustCompile(`"event":"listening","port":(\d+)`)
@@ -223,6 +234,7 @@ func startCLIServer(t *testing.T, args ...string) (*peers.Proc, int, func() []pa
 	t.Helper()
 	all := append([]string{"server", "--json", "--port", "0"}, args...)
 	p := peers.Start(t, buildNodetls(t), all...)
+	t.Cleanup(func() { assertNoRace(t, p.Stderr()) })
 	m := p.WaitFor(t, listeningLine, 20*time.Second)
 	port, err := strconv.Atoi(m[1])
 	require.NoError(t, err)
@@ -236,7 +248,7 @@ func settledLines(get func() []parity.Line, min int, timeout time.Duration) []pa
 	deadline := time.Now().Add(timeout)
 	ls := parity.WaitLines(get, min, timeout)
 	n, since := len(ls), time.Now()
-	for time.Now().Before(deadline) && time.Since(since) < 300*time.Millisecond {
+	for time.Now().Before(deadline) && time.Since(since) < 200*time.Millisecond {
 		time.Sleep(25 * time.Millisecond)
 		if ls = parity.WaitLines(get, 0, 0); len(ls) != n {
 			n, since = len(ls), time.Now()
@@ -251,4 +263,23 @@ func mustJSONString(t *testing.T, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// scenarioConcurrency is how many scenarios of a parity test run at once:
+// they mostly wait for peers to start and answer.
+const scenarioConcurrency = 4
+
+// runScenarios runs f as subtest names[i] for every i, a few at a time.
+func runScenarios(t *testing.T, names []string, f func(t *testing.T, i int)) {
+	sem := make(chan struct{}, scenarioConcurrency)
+	var wg sync.WaitGroup
+	for i, name := range names {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			t.Run(name, func(t *testing.T) { f(t, i) })
+		}()
+	}
+	wg.Wait()
 }
