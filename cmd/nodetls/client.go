@@ -98,11 +98,7 @@ func (f *clientFlags) configure() (*clientConfig, error) {
 		_, statErr := os.Stat(f.sessionOut)
 		fh, err := os.OpenFile(f.sessionOut, os.O_WRONLY|os.O_CREATE, 0o600)
 		if err != nil {
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return nil, usagef("--session-out: cannot write %s: %v", f.sessionOut, err)
+			return nil, usagef("--session-out: cannot write %s: %v", f.sessionOut, bareError(err))
 		}
 		fh.Close()
 		cfg.removeUnsaved = errors.Is(statErr, os.ErrNotExist)

@@ -94,11 +94,7 @@ func readFileFlag(flagName, path string) ([]byte, error) {
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, usagef("--%s: cannot read %s: %v", flagName, path, err)
+		return nil, usagef("--%s: cannot read %s: %v", flagName, path, bareError(err))
 	}
 	return b, nil
 }

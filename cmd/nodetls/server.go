@@ -102,7 +102,6 @@ func parseSNI(v string) (sniEntry, error) {
 type serverConfig struct {
 	opts   tls.ServerOptions
 	sni    []sniEntry
-	psk    map[string][]byte
 	keylog *keylogFile
 }
 
@@ -164,18 +163,15 @@ func (f *serverFlags) configure() (*serverConfig, error) {
 		}
 		cfg.sni = append(cfg.sni, e)
 	}
-	for _, v := range f.psk {
-		p, err := parsePSK(v)
-		if err != nil {
-			return nil, err
+	if len(f.psk) > 0 {
+		keys := map[string][]byte{}
+		for _, v := range f.psk {
+			p, err := parsePSK(v)
+			if err != nil {
+				return nil, err
+			}
+			keys[p.identity] = p.key
 		}
-		if cfg.psk == nil {
-			cfg.psk = map[string][]byte{}
-		}
-		cfg.psk[p.identity] = p.key
-	}
-	if cfg.psk != nil {
-		keys := cfg.psk
 		cfg.opts.PSKCallback = func(_ *tls.Socket, identity string) []byte { return keys[identity] }
 	}
 	if cfg.keylog, err = openKeylog(f.keylog); err != nil {

@@ -120,13 +120,19 @@ func openKeylog(path string) (*keylogFile, error) {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, usagef("--keylog: cannot open %s: %v", path, err)
+		return nil, usagef("--keylog: cannot open %s: %v", path, bareError(err))
 	}
 	return &keylogFile{f: f}, nil
+}
+
+// bareError is the system's reason of a file error ("no such file or
+// directory"), without the path the message names anyway.
+func bareError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // keylogFile appends whole key log lines from many connections.
