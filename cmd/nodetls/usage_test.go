@@ -147,8 +147,13 @@ func TestServerStartFailures(t *testing.T) {
 		{"bad sigalgs", with(map[string]any{"sigalgs": "NOPE+SHA256"}), 0},
 		{"port in use", good, busyPort},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+	names := make([]string, len(cases))
+	for i, c := range cases {
+		names[i] = c.name
+	}
+	runScenarios(t, names, func(t *testing.T, i int) {
+		c := cases[i]
+		{
 			node := peers.Node(t, startFailureScript, mustJSONString(t, map[string]any{"options": c.opts, "port": c.port}))
 			code := node.Wait(t, 30*time.Second)
 			want := parity.ParseLines(t, node.Stdout())
@@ -161,6 +166,6 @@ func TestServerStartFailures(t *testing.T) {
 			res := runCLI(t, "", args...)
 			assert.Equal(t, 1, res.code, "exit status; stderr: %s", res.stderr)
 			assert.Empty(t, parity.Diff(want, res.lines), "node %v\ncli  %v", want, res.lines)
-		})
-	}
+		}
+	})
 }
