@@ -41,10 +41,17 @@ static int alpn_select_tramp(SSL *s, const unsigned char **out, unsigned char *o
     return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+/*
+ * As Node's servername callback, this never acknowledges the name (Node picks
+ * the SNI context later, in its certificate callback, so its servername
+ * callback answers NOACK): the ServerHello carries no server_name extension
+ * and a TLS 1.2 session does not keep the name (SSL_get_servername is NULL
+ * after resuming it).
+ */
 static int servername_tramp(SSL *s, int *al, void *arg) {
     (void)arg;
     if (!wants(s, NT_CB_SNI))
-        return SSL_TLSEXT_ERR_OK; /* as Node: always acknowledge */
+        return SSL_TLSEXT_ERR_NOACK;
     const char *name = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
     nt_sni_answer a = ntServerName(handle_of(s), (char *)name);
     int ok = a.verdict == 0;
@@ -67,7 +74,9 @@ static int servername_tramp(SSL *s, int *al, void *arg) {
         *al = SSL_AD_INTERNAL_ERROR;
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
-    return SSL_TLSEXT_ERR_OK;
+    /* Node never acknowledges the name (so a resumed TLS 1.2 session has no
+     * servername), whatever context it picked. */
+    return SSL_TLSEXT_ERR_NOACK;
 }
 
 /*
@@ -113,10 +122,43 @@ static int new_session_tramp(SSL *s, SSL_SESSION *sess) {
     return 0; /* OpenSSL keeps no extra reference */
 }
 
+/*
+ * Node looks the ClientHello's session id up itself (its ClientHello parser,
+ * 'resumeSession'), once per connection, whenever the id is not empty and no
+ * session ticket is offered: also on TLS 1.3, where OpenSSL never asks for
+ * the legacy session id. The answer waits in the connection for OpenSSL's
+ * get-session callback, so the cache is asked once for that id.
+ */
+static int client_hello_tramp(SSL *s, int *al, void *arg) {
+    (void)al;
+    (void)arg;
+    nt_conn *c = nt_conn_of(s);
+    if (!wants(s, NT_CB_GET_SESSION) || c->hello_seen)
+        return SSL_CLIENT_HELLO_SUCCESS;
+    c->hello_seen = 1;
+    const unsigned char *id = NULL, *ticket = NULL;
+    size_t idlen = SSL_client_hello_get0_session_id(s, &id), ticketlen = 0;
+    int has_ticket = SSL_client_hello_get0_ext(s, TLSEXT_TYPE_session_ticket, &ticket, &ticketlen) &&
+                     ticketlen > 0;
+    if (idlen == 0 || idlen > sizeof(c->hello_id) || has_ticket)
+        return SSL_CLIENT_HELLO_SUCCESS;
+    memcpy(c->hello_id, id, idlen);
+    c->hello_id_len = idlen;
+    c->hello_sess = ntGetSession(handle_of(s), (unsigned char *)id, (int)idlen);
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 static SSL_SESSION *get_session_tramp(SSL *s, const unsigned char *id, int idlen, int *copy) {
     *copy = 0;
     if (!wants(s, NT_CB_GET_SESSION))
         return NULL;
+    nt_conn *c = nt_conn_of(s);
+    if (c->hello_id_len > 0 && (size_t)idlen == c->hello_id_len && memcmp(id, c->hello_id, c->hello_id_len) == 0) {
+        SSL_SESSION *sess = c->hello_sess; /* its reference goes to OpenSSL */
+        c->hello_sess = NULL;
+        c->hello_id_len = 0;
+        return sess;
+    }
     return ntGetSession(handle_of(s), (unsigned char *)id, idlen);
 }
 
@@ -160,6 +202,7 @@ void nt_ctx_install_hooks(SSL_CTX *ctx) {
     SSL_CTX_set_tlsext_servername_callback(ctx, servername_tramp);
     SSL_CTX_sess_set_new_cb(ctx, new_session_tramp);
     SSL_CTX_sess_set_get_cb(ctx, get_session_tramp);
+    SSL_CTX_set_client_hello_cb(ctx, client_hello_tramp, NULL);
     SSL_CTX_set_keylog_callback(ctx, keylog_tramp);
     SSL_CTX_set_tlsext_status_cb(ctx, status_tramp);
 }

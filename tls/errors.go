@@ -270,15 +270,42 @@ func errnoCode(err error) string {
 	return ""
 }
 
-// errnoMessage is Node's message for a failed connect ("connect ECONNREFUSED 127.0.0.1:1").
+// errnoMessage is Node's message for a system error: a failed connect
+// ("connect ECONNREFUSED 127.0.0.1:1"), listen, read or write.
 func errnoMessage(err error, code string) string {
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Op == "dial" && oe.Addr != nil {
 		return "connect " + code + " " + oe.Addr.String()
 	}
+	if errors.As(err, &oe) && (oe.Op == "read" || oe.Op == "write") {
+		// A stream error, as libuv's: "read ECONNRESET", "write EPIPE".
+		return oe.Op + " " + code
+	}
+	if errors.As(err, &oe) && oe.Op == "listen" && oe.Addr != nil {
+		// Node's uvExceptionWithHostPort: "listen EADDRINUSE: address already in use 127.0.0.1:8000".
+		return "listen " + code + ": " + uvMessage(err, code) + " " + oe.Addr.String()
+	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return "getaddrinfo " + code + " " + dnsErr.Name
+	}
+	return err.Error()
+}
+
+// uvMessage is libuv's text for an errno (uv_strerror), where it differs from
+// the C library's.
+func uvMessage(err error, code string) string {
+	switch code {
+	case "EADDRINUSE":
+		return "address already in use"
+	case "EADDRNOTAVAIL":
+		return "address not available"
+	case "EACCES":
+		return "permission denied"
+	}
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return en.Error()
 	}
 	return err.Error()
 }
@@ -308,6 +335,14 @@ func errClientDisconnected(host string, port int) *Error {
 	e.Host = host
 	_ = port
 	return e
+}
+
+// isStreamErrno reports a system error of the transport's read or write
+// (ECONNRESET, EPIPE): Node reports it as is ("read ECONNRESET"), not as the
+// peer going away.
+func isStreamErrno(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && (oe.Op == "read" || oe.Op == "write") && errnoCode(err) != ""
 }
 
 // isTransportEOF reports an error that means the peer closed or reset the

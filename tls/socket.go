@@ -273,7 +273,7 @@ func (s *Socket) handshakeError(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Message: err.Error(), Err: err}
 	}
-	if isTransportEOF(err) {
+	if isTransportEOF(err) && !isStreamErrno(err) {
 		if s.isServer {
 			e := errSocketHangUp()
 			e.Err = err
@@ -684,7 +684,13 @@ func (s *Socket) GetProtocol() string { return s.conn.Version() }
 // GetPeerCertificate is Node's getPeerCertificate(detailed): the peer's
 // certificate, nil when it sent none (Node: {}). With detailed, the chain is
 // filled in through IssuerCertificate, a self-signed root pointing to itself.
+// As in Node, a client reads the certificate from the chain the server sent,
+// so a client whose session was resumed from GetSession data (which keeps no
+// chain) gets nil.
 func (s *Socket) GetPeerCertificate(detailed bool) *Certificate {
+	if !s.isServer && !s.peerSentChain() {
+		return nil
+	}
 	if !detailed {
 		c := s.conn.PeerCertificate()
 		if c == nil {
@@ -700,6 +706,15 @@ func (s *Socket) GetPeerCertificate(detailed bool) *Certificate {
 		}
 	}()
 	return certificateChainFrom(chain)
+}
+
+// peerSentChain reports whether the connection holds the chain the peer sent.
+func (s *Socket) peerSentChain() bool {
+	chain := s.conn.PeerSentChain()
+	for _, c := range chain {
+		c.Free()
+	}
+	return len(chain) > 0
 }
 
 // GetCertificate is Node's getCertificate(): the local certificate, nil when
@@ -1081,7 +1096,7 @@ func (s *Socket) selectALPN(offered []string) (string, error) {
 	if s.alpnCallback != nil {
 		proto, ok := s.alpnCallback(s.sniName(), offered)
 		if !ok {
-			return "", errors.New("no_application_protocol")
+			return "", openssl.ErrNoApplicationProtocol
 		}
 		for _, o := range offered {
 			if o == proto {
@@ -1101,7 +1116,7 @@ func (s *Socket) selectALPN(offered []string) (string, error) {
 			}
 		}
 	}
-	return "", errors.New("no_application_protocol")
+	return "", openssl.ErrNoApplicationProtocol
 }
 
 func (s *Socket) serverNewSession(sess *openssl.Session) {

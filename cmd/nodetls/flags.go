@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strings"
 )
 
 // usageError is a bad flag or a bad file: one line on stderr, exit status 2.
@@ -28,7 +30,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usagef("%v", err)
+		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
@@ -36,15 +38,52 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// The flag package's messages, which spell flags with one dash.
+var (
+	flagUndefined = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+	flagNoValue   = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
+	flagBadValue  = regexp.MustCompile(`^invalid (?:boolean )?value (".*") for (?:flag )?-+([^:]*): (.*)$`)
+)
+
+// flagError rewrites a flag package error in this command's terms: the flag
+// as --name, and what its value should be.
+func flagError(fs *flag.FlagSet, err error) error {
+	msg := err.Error()
+	if m := flagUndefined.FindStringSubmatch(msg); m != nil {
+		return usagef("unknown flag --%s", m[1])
+	}
+	if m := flagNoValue.FindStringSubmatch(msg); m != nil {
+		return usagef("--%s needs a value", m[1])
+	}
+	if m := flagBadValue.FindStringSubmatch(msg); m != nil {
+		why := m[3]
+		if why == "parse error" {
+			why = "not a number"
+			if f := fs.Lookup(m[2]); f != nil {
+				if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+					why = "want true or false"
+				}
+			}
+		}
+		return usagef("--%s %s: %s", m[2], m[1], why)
+	}
+	return usagef("%s", msg)
+}
+
 // printHelp lists the flags of a verb on w.
 func printHelp(w io.Writer, fs *flag.FlagSet, synopsis string) {
 	fmt.Fprintf(w, "usage: nodetls %s\n", synopsis)
 	fs.VisitAll(func(f *flag.Flag) {
 		def := ""
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "[]" {
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "[]" && f.DefValue != "0" {
 			def = fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		fmt.Fprintf(w, "  --%-22s %s%s\n", f.Name, f.Usage, def)
+		// A `NAME` in the usage text names the flag's value.
+		arg, text := flag.UnquoteUsage(f)
+		if arg == "bool" || arg == "value" {
+			arg = ""
+		}
+		fmt.Fprintf(w, "  --%-22s %s%s\n", strings.TrimSpace(f.Name+" "+arg), text, def)
 	})
 }
 
@@ -55,11 +94,7 @@ func readFileFlag(flagName, path string) ([]byte, error) {
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, usagef("--%s: cannot read %s: %v", flagName, path, err)
+		return nil, usagef("--%s: cannot read %s: %v", flagName, path, bareError(err))
 	}
 	return b, nil
 }

@@ -21,6 +21,10 @@ var verbs = []struct {
 	verb
 }{
 	{"demo", verb{runDemo, "the echo server of Node's tls documentation, on a certificate made in memory"}},
+	{"server", verb{runServer, "a TLS echo server with every option of tls.createServer; --json prints Node's event shapes"}},
+	{"client", verb{func(args []string, stdout, stderr io.Writer) int {
+		return runClient(args, os.Stdin, stdout, stderr)
+	}, "tls.connect: one JSON line when secure, then stdin to the socket and the socket to stdout"}},
 	{"ciphers", verb{runCiphers, "list the ciphers a cipher string selects, as `openssl ciphers`"}},
 }
 

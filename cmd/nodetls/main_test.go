@@ -18,7 +18,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	nodetlsBin = filepath.Join(dir, "nodetls")
-	if out, err := exec.Command("go", "build", "-o", nodetlsBin, ".").CombinedOutput(); err != nil {
+	args := []string{"build", "-o", nodetlsBin}
+	if raceEnabled {
+		// The command runs with the race detector too; without its
+		// one-second sleep at exit, as the tests run it hundreds of times.
+		args = append(args, "-race")
+		os.Setenv("GORACE", "atexit_sleep_ms=0 "+os.Getenv("GORACE"))
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.RemoveAll(dir)
 		os.Exit(1)
