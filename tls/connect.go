@@ -156,6 +156,8 @@ func ConnectContext(ctx context.Context, opts ConnectOptions) (*Socket, error) {
 		checkServerIdentity: check,
 		minDHSize:           minDH,
 		verifyIdentity:      true,
+		connectHost:         opts.Host,
+		connectPort:         opts.Port,
 	}
 	debugf("client _init handle? true")
 	if err := sock.startClient(servername, opts.ALPNProtocols, opts.Session, opts.RequestOCSP, opts.EnableTrace, opts.PSKCallback); err != nil {

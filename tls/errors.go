@@ -29,7 +29,10 @@ type Error struct {
 	// Reason is Node's err.reason ("Host: x. is not in the cert's altnames: ...").
 	Library, Reason string
 	// Host and Cert are set on ERR_TLS_CERT_ALTNAME_INVALID (Node's err.host, err.cert).
+	// Host and Port are also set, when Connect was given them, on the client's
+	// ECONNRESET for a connection closed before the handshake ended.
 	Host string
+	Port int
 	Cert *Certificate
 	// Err is the underlying error, if any (an *openssl.Error, a net error, ...).
 	Err error
@@ -306,7 +309,7 @@ func errSocketHangUp() *Error { return newError("ECONNRESET", "socket hang up") 
 func errClientDisconnected(host string, port int) *Error {
 	e := newError("ECONNRESET", "Client network socket disconnected before secure TLS connection was established")
 	e.Host = host
-	_ = port
+	e.Port = port
 	return e
 }
 

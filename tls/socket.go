@@ -32,6 +32,8 @@ type Socket struct {
 	checkServerIdentity func(string, *Certificate) error
 	minDHSize           int
 	verifyIdentity      bool
+	connectHost         string // Connect's Host and Port as given, for errors
+	connectPort         int
 
 	// Server side.
 	requestCert     bool
@@ -257,7 +259,7 @@ func (s *Socket) handshakeError(err error) error {
 			e.Err = err
 			return e
 		}
-		e := errClientDisconnected(s.hostForIdentity, 0)
+		e := errClientDisconnected(s.connectHost, s.connectPort)
 		e.Err = err
 		return e
 	}
