@@ -175,7 +175,9 @@ func SecureContextOptions(m map[string]any) (tls.SecureContextOptions, error) {
 }
 
 // ConnectOptions converts tls.connect options. checkServerIdentity "skip"
-// accepts any host; psk {identity, key} becomes a PSKCallback.
+// accepts any host; psk {identity, key} becomes a PSKCallback; secureContext
+// (an object of createSecureContext options) becomes a SecureContext. An error
+// of CreateSecureContext is returned as it is (an *tls.Error).
 func ConnectOptions(m map[string]any) (tls.ConnectOptions, error) {
 	r := newOptReader(m)
 	o := tls.ConnectOptions{SecureContextOptions: r.secureContext()}
@@ -184,6 +186,19 @@ func ConnectOptions(m map[string]any) (tls.ConnectOptions, error) {
 		o.Port = int(n)
 	}
 	o.Servername = r.str("servername")
+	if v, ok := m["secureContext"]; ok && v != nil {
+		r.used["secureContext"] = true
+		sm, _ := v.(map[string]any)
+		sco, err := SecureContextOptions(sm)
+		if err != nil {
+			return o, err
+		}
+		sc, err := tls.CreateSecureContext(sco)
+		if err != nil {
+			return o, err
+		}
+		o.SecureContext = sc
+	}
 	o.ALPNProtocols = r.strings("ALPNProtocols")
 	if b, ok := r.boolean("rejectUnauthorized"); ok {
 		o.RejectUnauthorized = tls.Bool(b)
