@@ -67,7 +67,7 @@ var ipServernameWarning sync.Once
 // handshake.
 func ConnectContext(ctx context.Context, opts ConnectOptions) (*Socket, error) {
 	if opts.MinDHSize < 0 {
-		return nil, errorf("ERR_INTERNAL_ASSERTION", "options.minDHSize is not a positive number: %d", opts.MinDHSize)
+		return nil, errInternalAssertion(fmt.Sprintf("options.minDHSize is not a positive number: %d", opts.MinDHSize))
 	}
 	if opts.Timeout < 0 {
 		return nil, errOutOfRange("options.timeout", ">= 0", int64(opts.Timeout/time.Millisecond))

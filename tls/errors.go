@@ -286,6 +286,13 @@ func errnoMessage(err error, code string) string {
 	return err.Error()
 }
 
+// errInternalAssertion is Node's ERR_INTERNAL_ASSERTION (an assert() in
+// Node's own code, such as tls.connect's minDHSize check), with its message.
+func errInternalAssertion(msg string) *Error {
+	return newError("ERR_INTERNAL_ASSERTION", msg+"\nThis is caused by either a bug in Node.js or incorrect usage of Node.js internals.\n"+
+		"Please open an issue with this stack trace at https://github.com/nodejs/node/issues\n")
+}
+
 // Node's fixed TLS errors.
 
 func errHandshakeTimeout() *Error {
