@@ -638,7 +638,12 @@ func (s *Socket) GetProtocol() string { return s.conn.Version() }
 // GetPeerCertificate is Node's getPeerCertificate(detailed): the peer's
 // certificate, nil when it sent none (Node: {}). With detailed, the chain is
 // filled in through IssuerCertificate, a self-signed root pointing to itself.
+// As in Node, a client reads the chain the server sent in this handshake, so
+// a resumed client connection has none (nil).
 func (s *Socket) GetPeerCertificate(detailed bool) *Certificate {
+	if !s.isServer && !s.peerSentChain() {
+		return nil
+	}
 	if !detailed {
 		c := s.conn.PeerCertificate()
 		if c == nil {
@@ -654,6 +659,15 @@ func (s *Socket) GetPeerCertificate(detailed bool) *Certificate {
 		}
 	}()
 	return certificateChainFrom(chain)
+}
+
+// peerSentChain reports whether the peer sent certificates in this handshake.
+func (s *Socket) peerSentChain() bool {
+	sent := s.conn.PeerSentChain()
+	for _, c := range sent {
+		c.Free()
+	}
+	return len(sent) > 0
 }
 
 // GetCertificate is Node's getCertificate(): the local certificate, nil when
