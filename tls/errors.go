@@ -81,8 +81,21 @@ func errInvalidArgValue(name string, value any, reason string) *Error {
 	return errorf("ERR_INVALID_ARG_VALUE", "The %s '%s' %s. Received %s", kind, name, reason, inspect(value))
 }
 
+// errOutOfRange is Node's ERR_OUT_OF_RANGE; like Node, it groups the digits
+// of an integer only when its magnitude is above 2^32.
 func errOutOfRange(name, rangeText string, value any) *Error {
-	return errorf("ERR_OUT_OF_RANGE", "The value of \"%s\" is out of range. It must be %s. Received %s", name, rangeText, inspect(value))
+	received := inspect(value)
+	var n int64
+	switch x := value.(type) {
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	}
+	if n > 1<<32 || n < -(1<<32) {
+		received = addNumericSeparator(fmt.Sprint(n))
+	}
+	return errorf("ERR_OUT_OF_RANGE", "The value of \"%s\" is out of range. It must be %s. Received %s", name, rangeText, received)
 }
 
 // inspect formats a value the way Node's util.inspect shows it in messages.
@@ -99,16 +112,12 @@ func inspect(v any) string {
 			return "[]"
 		}
 		return "[ " + strings.Join(parts, ", ") + " ]"
-	case int:
-		return addNumericSeparator(fmt.Sprint(x))
-	case int64:
-		return addNumericSeparator(fmt.Sprint(x))
 	}
 	return fmt.Sprint(v)
 }
 
-// addNumericSeparator groups digits as Node's ERR_OUT_OF_RANGE message does
-// for integers of more than 4 digits ("1_000_000").
+// addNumericSeparator groups digits in threes as Node's ERR_OUT_OF_RANGE
+// message does ("4_294_967_297").
 func addNumericSeparator(s string) string {
 	neg := strings.HasPrefix(s, "-")
 	if neg {
