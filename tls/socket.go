@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"strings"
 	"sync"
@@ -754,7 +755,10 @@ func (s *Socket) Renegotiate(opts RenegotiateOptions) error {
 	}
 	before := s.conn.HandshakeCount()
 	if err := s.conn.Renegotiate(); err != nil {
-		return fromSocketError(err)
+		// Node's renegotiate() passes SSL_renegotiate's error to its
+		// callback as a thrown crypto error ("error:0A00010A:SSL
+		// routines::wrong ssl version" on TLS 1.3).
+		return fromConfigError(err)
 	}
 	// The handshake completes as records are read. Read for ourselves while
 	// no Read is running, keeping application data for the next Read.
@@ -874,10 +878,15 @@ func sigalgName(a openssl.SigAlg) string {
 }
 
 // SetMaxSendFragment is Node's setMaxSendFragment(size): records carry at
-// most size bytes of plaintext (512 to 16384).
+// most size bytes of plaintext (512 to 16384). A size outside the int32 range
+// is ERR_OUT_OF_RANGE, as Node throws; a size OpenSSL refuses (Node returns
+// false) is an *Error without a code.
 func (s *Socket) SetMaxSendFragment(size int) error {
+	if size < math.MinInt32 || size > math.MaxInt32 {
+		return errOutOfRange("size", ">= -2147483648 && <= 2147483647", int64(size))
+	}
 	if !s.conn.SetMaxSendFragment(size) {
-		return errorf("ERR_OUT_OF_RANGE", "The value of \"size\" is out of range. It must be >= 512 && <= 16384. Received %s", inspect(size))
+		return errorf("", "setMaxSendFragment(%d) returned false: the size must be >= 512 && <= 16384", size)
 	}
 	return nil
 }
