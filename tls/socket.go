@@ -497,6 +497,11 @@ func (s *Socket) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	n, err := s.conn.Read(p)
+	if err != nil && errors.Is(err, io.ErrUnexpectedEOF) && s.isSecure() {
+		// As Node: once the handshake is done, a transport that ends
+		// without close_notify is the end of the stream ('end'), not an error.
+		return n, io.EOF
+	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		if n == 0 {
 			s.mu.Lock()
