@@ -777,7 +777,7 @@ func (s *Socket) Renegotiate(opts RenegotiateOptions) error {
 			s.readMu.Unlock()
 			break
 		}
-		n, err := s.conn.Read(buf)
+		n, err := s.conn.ReadUntilHandshake(buf, before)
 		s.pending = append(s.pending, buf[:n]...)
 		s.readMu.Unlock()
 		if err != nil {
