@@ -288,6 +288,9 @@ func errnoMessage(err error, code string) string {
 	if errors.As(err, &oe) && oe.Op == "dial" && oe.Addr != nil {
 		return "connect " + code + " " + oe.Addr.String()
 	}
+	if errors.As(err, &oe) && (oe.Op == "read" || oe.Op == "write") {
+		return oe.Op + " " + code // libuv's "read ECONNRESET"
+	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return "getaddrinfo " + code + " " + dnsErr.Name

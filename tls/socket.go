@@ -254,6 +254,11 @@ func (s *Socket) handshakeError(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Message: err.Error(), Err: err}
 	}
+	if code := errnoCode(err); !s.isServer && (code == "ECONNRESET" || code == "EPIPE") {
+		// A reset is the socket's own error in Node ("read ECONNRESET"),
+		// not the disconnection before a secure connection.
+		return fromSocketError(err)
+	}
 	if isTransportEOF(err) {
 		if s.isServer {
 			e := errSocketHangUp()
