@@ -112,10 +112,14 @@ function once(i) {
     }
     renegotiate(0);
   }
+  function send() {
+    s.write(spec.send === undefined ? 'ping\n' : spec.send);
+    if (spec.noEcho) s.destroySoon();
+  }
   function renegotiate(k) {
-    if (k >= (spec.renegotiate || 0)) { s.write(spec.send === undefined ? 'ping\n' : spec.send); return; }
+    if (k >= (spec.renegotiate || 0)) { send(); return; }
     const ok = s.renegotiate({}, (err) => {
-      if (err) { out(errLine('renegotiateError', err)); s.write(spec.send === undefined ? 'ping\n' : spec.send); return; }
+      if (err) { out(errLine('renegotiateError', err)); send(); return; }
       out({event: 'renegotiated', n: k + 1});
       renegotiate(k + 1);
     });

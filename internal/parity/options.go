@@ -64,6 +64,12 @@ func toBytes(r *optReader, k string, v any) []byte {
 			out = append(out, toBytes(r, k, e)...)
 		}
 		return out
+	case []string:
+		var out []byte
+		for _, e := range x {
+			out = append(out, e...)
+		}
+		return out
 	}
 	r.fail("option %s: want PEM text or {$hex}, got %T", k, v)
 	return nil

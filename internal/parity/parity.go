@@ -66,6 +66,9 @@ type ClientSpec struct {
 	Renegotiate int `json:"renegotiate,omitempty"`
 	// PrintHint prints the PSK identity hint the pskCallback gets.
 	PrintHint bool `json:"printHint,omitempty"`
+	// NoEcho ends and closes the connection right after sending (Node's
+	// destroySoon), without waiting for the server's echo or its close.
+	NoEcho bool `json:"noEcho,omitempty"`
 }
 
 // EKM is one exportKeyingMaterial(length, label, context) call; Context is
@@ -253,10 +256,16 @@ func runGoConnection(s *tls.Socket, spec ClientSpec, emit func(*nodeshape.Object
 	}
 	buf := make([]byte, 16*1024)
 	_ = s.SetReadDeadline(time.Now().Add(20 * time.Second))
-	if _, err := s.Read(buf); err != nil && !errors.Is(err, io.EOF) {
-		emit(nodeshape.Error(err))
+	if !spec.NoEcho {
+		if _, err := s.Read(buf); err != nil && !errors.Is(err, io.EOF) {
+			emit(nodeshape.Error(err))
+		}
 	}
 	s.End()
+	if spec.NoEcho {
+		s.Close()
+		return
+	}
 	// Drain to the peer's close, so TLS 1.3 tickets are seen.
 	for {
 		if _, err := s.Read(buf); err != nil {
