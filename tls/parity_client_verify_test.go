@@ -1,6 +1,8 @@
 package tls_test
 
 import (
+	"fmt"
+	"math/big"
 	"testing"
 
 	"github.com/nodetls/nodetls/internal/parity"
@@ -53,7 +55,6 @@ func TestParityClientVerify(t *testing.T) {
 			"leafonly.test": {"key": str(chain.KeyPEM), "cert": str(chain.CertPEM)},
 		},
 	})
-	_ = otherLeaf
 	rootCA := str(root.CertPEM)
 	chainExtra := parity.ClientSpec{Extra: []string{"peerChain", "certificate"}}
 
@@ -94,9 +95,20 @@ func TestParityClientVerify(t *testing.T) {
 		clientCase{name: "ca-concat/unrelated cert then root", opts: map[string]any{
 			"servername": "localhost", "ca": str(otherLeaf.CertPEM) + "\n" + rootCA}},
 		// test-tls-cert-chains-concat: leaf+intermediate sent, completed with the root.
-		clientCase{name: "cert-chains-concat/chain and serials", opts: map[string]any{"servername": "chain.test", "ca": rootCA}, spec: chainExtra},
+		clientCase{name: "cert-chains-concat/chain and serials", opts: map[string]any{"servername": "chain.test", "ca": rootCA}, spec: chainExtra,
+			check: func(t *testing.T, node, goLines []parity.Line) {
+				for _, ls := range [][]parity.Line{node, goLines} {
+					c := chainOf(t, ls)
+					require.Len(t, c, 3, "leaf, intermediate, root")
+					assert.Equal(t, hexSerial(chain.Serial), c[0]["serialNumber"])
+					assert.Equal(t, map[string]any{"CN": "nodetls intermediate CA"}, c[1]["subject"])
+					assert.Equal(t, map[string]any{"CN": "nodetls test CA"}, c[2]["subject"])
+					assert.Equal(t, []any{false, false, true}, []any{c[0]["selfIssued"], c[1]["selfIssued"], c[2]["selfIssued"]},
+						"the root's issuerCertificate is itself")
+				}
+			}},
 		clientCase{name: "cert-chains-concat/TLS 1.2", opts: map[string]any{"servername": "chain.test", "ca": rootCA, "maxVersion": "TLSv1.2"}, spec: chainExtra},
-		clientCase{name: "cert-chains-concat/no ca: SELF_SIGNED_CERT_IN_CHAIN-free chain is UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+		clientCase{name: "cert-chains-concat/no ca: UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
 			opts: map[string]any{"servername": "chain.test", "rejectUnauthorized": false}, spec: chainExtra},
 		clientCase{name: "cert-chains/leaf only, intermediate missing",
 			opts: map[string]any{"servername": "leafonly.test", "ca": rootCA}},
@@ -115,7 +127,21 @@ func TestParityClientVerify(t *testing.T) {
 		clientCase{name: "client-verify/not yet valid certificate", opts: map[string]any{"servername": "future.test", "ca": rootCA}},
 		clientCase{name: "client-verify/expired, rejectUnauthorized false", opts: map[string]any{"servername": "expired.test", "ca": rootCA, "rejectUnauthorized": false}},
 		// test-tls-peer-certificate: fields, detailed chain, issuer loop at the root.
-		clientCase{name: "peer-certificate/fields and issuer loop", opts: map[string]any{"servername": "peer.test", "ca": rootCA}, spec: chainExtra},
+		clientCase{name: "peer-certificate/fields and issuer loop", opts: map[string]any{"servername": "peer.test", "ca": rootCA}, spec: chainExtra,
+			check: func(t *testing.T, node, goLines []parity.Line) {
+				for _, ls := range [][]parity.Line{node, goLines} {
+					pc, _ := lineOf(ls, "secureConnect")["peerCertificate"].(map[string]any)
+					require.NotNil(t, pc)
+					assert.Equal(t, "ry@tinyclouds.org", pc["subject"].(map[string]any)["emailAddress"])
+					assert.Equal(t, "0x10001", pc["exponent"])
+					assert.Equal(t, hexSerial(peer.Serial), pc["serialNumber"])
+					assert.Equal(t, map[string]any{"OCSP - URI": []any{"http://ocsp.nodejs.org/"},
+						"CA Issuers - URI": []any{"http://ca.nodejs.org/ca.cert"}}, pc["infoAccess"])
+					c := chainOf(t, ls)
+					require.Len(t, c, 2)
+					assert.Equal(t, true, c[1]["selfIssued"])
+				}
+			}},
 		// test-tls-peer-certificate-encoding: UTF-8 subject values (EC key).
 		clientCase{name: "peer-certificate-encoding/UTF-8 CN", opts: map[string]any{"servername": "utf8.test", "ca": rootCA}, spec: chainExtra},
 		// test-tls-peer-certificate-multi-keys: a repeated OU is an array.
@@ -142,4 +168,28 @@ func TestParityClientCertChainsInCA(t *testing.T) {
 	assert.Equal(t, true, sc["authorized"])
 	chain, _ := lineOf(node, "extra")["peerChain"].([]any)
 	assert.Len(t, chain, 3, "leaf, intermediate, root")
+}
+
+// chainOf is the peerChain of the extra line.
+func chainOf(t *testing.T, lines []parity.Line) []map[string]any {
+	t.Helper()
+	x := lineOf(lines, "extra")
+	require.NotNil(t, x, "no extra line in %v", lines)
+	raw, _ := x["peerChain"].([]any)
+	out := make([]map[string]any, 0, len(raw))
+	for _, e := range raw {
+		m, _ := e.(map[string]any)
+		out = append(out, m)
+	}
+	return out
+}
+
+// hexSerial is a serial number as Node shows it (BN_bn2hex: upper case,
+// whole bytes).
+func hexSerial(n *big.Int) string {
+	s := fmt.Sprintf("%X", n)
+	if len(s)%2 == 1 {
+		s = "0" + s
+	}
+	return s
 }
