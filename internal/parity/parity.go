@@ -202,15 +202,18 @@ func RunGoClient(t testing.TB, spec ClientSpec) []Line {
 			}
 		}
 		s, err := tls.Connect(opts)
-		if err != nil {
+		if err == nil {
+			runGoConnection(s, spec, emit, func(der []byte) {
+				mu.Lock()
+				session = der
+				mu.Unlock()
+			})
+		} else {
 			emit(nodeshape.Error(err))
-			continue
 		}
-		runGoConnection(s, spec, emit, func(der []byte) {
-			mu.Lock()
-			session = der
-			mu.Unlock()
-		})
+		if opts.SecureContext != nil {
+			opts.SecureContext.Close() // made by ConnectOptions for this connection
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
