@@ -12,8 +12,10 @@ package parity
 
 // clientScript connects as spec.options says (spec.connections times,
 // resuming the previous session when spec.resume), prints a secureConnect or
-// error line per connection, then sends spec.send (default "ping\n"), waits
-// for data and ends.
+// error line per connection (an option error thrown by tls.connect is an
+// error line too), the extra line and event lines spec asks for, runs
+// spec.renegotiate renegotiations, then sends spec.send (default "ping\n"),
+// waits for data (unless spec.noEcho) and ends.
 const clientScript = `
 const tls = require('tls');
 const spec = JSON.parse(process.argv[2]);
@@ -139,7 +141,9 @@ once(0);
 // newSession, resumeSession. It echoes what clients send. spec.contexts adds
 // SNI contexts (hostname -> options); spec.psk maps identities to hex keys;
 // spec.alpnCallback "first" picks the client's first protocol, "none" refuses;
-// spec.sessionCache keeps sessions for resumeSession.
+// spec.sessionCache keeps sessions for resumeSession; spec.report adds
+// per-connection values (see ServerSpec.Report); spec.ocsp answers
+// OCSPRequest.
 const serverScript = `
 const tls = require('tls');
 const spec = JSON.parse(process.argv[2]);
