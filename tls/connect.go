@@ -68,7 +68,7 @@ var ipServernameWarning sync.Once
 // socket.
 func ConnectContext(ctx context.Context, opts ConnectOptions) (*Socket, error) {
 	if opts.MinDHSize < 0 {
-		return nil, errorf("ERR_INTERNAL_ASSERTION", "options.minDHSize is not a positive number: %d", opts.MinDHSize)
+		return nil, errInternalAssertion(fmt.Sprintf("options.minDHSize is not a positive number: %d", opts.MinDHSize))
 	}
 	if opts.Timeout < 0 {
 		return nil, errOutOfRange("options.timeout", ">= 0", int64(opts.Timeout/time.Millisecond))
@@ -157,6 +157,8 @@ func ConnectContext(ctx context.Context, opts ConnectOptions) (*Socket, error) {
 		checkServerIdentity: check,
 		minDHSize:           minDH,
 		verifyIdentity:      true,
+		connectHost:         opts.Host,
+		connectPort:         opts.Port,
 	}
 	if err := sock.startClient(servername, opts.ALPNProtocols, opts.Session, opts.RequestOCSP, opts.EnableTrace, opts.PSKCallback); err != nil {
 		raw.Close()

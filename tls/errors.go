@@ -29,7 +29,10 @@ type Error struct {
 	// Reason is Node's err.reason ("Host: x. is not in the cert's altnames: ...").
 	Library, Reason string
 	// Host and Cert are set on ERR_TLS_CERT_ALTNAME_INVALID (Node's err.host, err.cert).
+	// Host and Port are also set, when Connect was given them, on the client's
+	// ECONNRESET for a connection closed before the handshake ended.
 	Host string
+	Port int
 	Cert *Certificate
 	// Err is the underlying error, if any (an *openssl.Error, a net error, ...).
 	Err error
@@ -78,8 +81,21 @@ func errInvalidArgValue(name string, value any, reason string) *Error {
 	return errorf("ERR_INVALID_ARG_VALUE", "The %s '%s' %s. Received %s", kind, name, reason, inspect(value))
 }
 
+// errOutOfRange is Node's ERR_OUT_OF_RANGE; like Node, it groups the digits
+// of an integer only when its magnitude is above 2^32.
 func errOutOfRange(name, rangeText string, value any) *Error {
-	return errorf("ERR_OUT_OF_RANGE", "The value of \"%s\" is out of range. It must be %s. Received %s", name, rangeText, inspect(value))
+	received := inspect(value)
+	var n int64
+	switch x := value.(type) {
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	}
+	if n > 1<<32 || n < -(1<<32) {
+		received = addNumericSeparator(fmt.Sprint(n))
+	}
+	return errorf("ERR_OUT_OF_RANGE", "The value of \"%s\" is out of range. It must be %s. Received %s", name, rangeText, received)
 }
 
 // inspect formats a value the way Node's util.inspect shows it in messages.
@@ -96,16 +112,12 @@ func inspect(v any) string {
 			return "[]"
 		}
 		return "[ " + strings.Join(parts, ", ") + " ]"
-	case int:
-		return addNumericSeparator(fmt.Sprint(x))
-	case int64:
-		return addNumericSeparator(fmt.Sprint(x))
 	}
 	return fmt.Sprint(v)
 }
 
-// addNumericSeparator groups digits as Node's ERR_OUT_OF_RANGE message does
-// for integers of more than 4 digits ("1_000_000").
+// addNumericSeparator groups digits in threes as Node's ERR_OUT_OF_RANGE
+// message does ("4_294_967_297").
 func addNumericSeparator(s string) string {
 	neg := strings.HasPrefix(s, "-")
 	if neg {
@@ -310,6 +322,13 @@ func uvMessage(err error, code string) string {
 	return err.Error()
 }
 
+// errInternalAssertion is Node's ERR_INTERNAL_ASSERTION (an assert() in
+// Node's own code, such as tls.connect's minDHSize check), with its message.
+func errInternalAssertion(msg string) *Error {
+	return newError("ERR_INTERNAL_ASSERTION", msg+"\nThis is caused by either a bug in Node.js or incorrect usage of Node.js internals.\n"+
+		"Please open an issue with this stack trace at https://github.com/nodejs/node/issues\n")
+}
+
 // Node's fixed TLS errors.
 
 func errHandshakeTimeout() *Error {
@@ -333,7 +352,7 @@ func errSocketHangUp() *Error { return newError("ECONNRESET", "socket hang up") 
 func errClientDisconnected(host string, port int) *Error {
 	e := newError("ECONNRESET", "Client network socket disconnected before secure TLS connection was established")
 	e.Host = host
-	_ = port
+	e.Port = port
 	return e
 }
 

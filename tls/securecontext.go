@@ -161,10 +161,10 @@ func createSecureContext(opts SecureContextOptions, name string) (*SecureContext
 func versionRange(opts SecureContextOptions) (openssl.ProtocolVersion, openssl.ProtocolVersion, error) {
 	if opts.SecureProtocol != "" {
 		if opts.MinVersion != "" {
-			return 0, 0, errorf("ERR_TLS_PROTOCOL_VERSION_CONFLICT", "TLS protocol version %s conflicts with secureProtocol %s", opts.MinVersion, opts.SecureProtocol)
+			return 0, 0, errorf("ERR_TLS_PROTOCOL_VERSION_CONFLICT", "TLS protocol version %q conflicts with secureProtocol %q", opts.MinVersion, opts.SecureProtocol)
 		}
 		if opts.MaxVersion != "" {
-			return 0, 0, errorf("ERR_TLS_PROTOCOL_VERSION_CONFLICT", "TLS protocol version %s conflicts with secureProtocol %s", opts.MaxVersion, opts.SecureProtocol)
+			return 0, 0, errorf("ERR_TLS_PROTOCOL_VERSION_CONFLICT", "TLS protocol version %q conflicts with secureProtocol %q", opts.MaxVersion, opts.SecureProtocol)
 		}
 		return secureProtocolRange(opts.SecureProtocol)
 	}

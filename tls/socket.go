@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"os"
 	"strings"
@@ -36,6 +37,8 @@ type Socket struct {
 	checkServerIdentity func(string, *Certificate) error
 	minDHSize           int
 	verifyIdentity      bool
+	connectHost         string // Connect's Host and Port as given, for errors
+	connectPort         int
 
 	// Server side.
 	requestCert     bool
@@ -279,7 +282,7 @@ func (s *Socket) handshakeError(err error) error {
 			e.Err = err
 			return e
 		}
-		e := errClientDisconnected(s.hostForIdentity, 0)
+		e := errClientDisconnected(s.connectHost, s.connectPort)
 		e.Err = err
 		return e
 	}
@@ -534,6 +537,11 @@ func (s *Socket) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	n, err := s.conn.Read(p)
+	if err != nil && errors.Is(err, io.ErrUnexpectedEOF) && s.isSecure() {
+		// As Node: once the handshake is done, a transport that ends
+		// without close_notify is the end of the stream ('end'), not an error.
+		return n, io.EOF
+	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		if n == 0 {
 			s.mu.Lock()
@@ -806,7 +814,10 @@ func (s *Socket) Renegotiate(opts RenegotiateOptions) error {
 	debugf("%s renegotiate()", s.side())
 	before := s.conn.HandshakeCount()
 	if err := s.conn.Renegotiate(); err != nil {
-		return fromSocketError(err)
+		// Node's renegotiate() passes SSL_renegotiate's error to its
+		// callback as a thrown crypto error ("error:0A00010A:SSL
+		// routines::wrong ssl version" on TLS 1.3).
+		return fromConfigError(err)
 	}
 	// The handshake completes as records are read. Read for ourselves while
 	// no Read is running, keeping application data for the next Read.
@@ -820,7 +831,7 @@ func (s *Socket) Renegotiate(opts RenegotiateOptions) error {
 			s.readMu.Unlock()
 			break
 		}
-		n, err := s.conn.Read(buf)
+		n, err := s.conn.ReadUntilHandshake(buf, before)
 		s.pending = append(s.pending, buf[:n]...)
 		s.readMu.Unlock()
 		if err != nil {
@@ -893,10 +904,15 @@ func (s *Socket) GetSharedSigalgs() []string {
 }
 
 // SetMaxSendFragment is Node's setMaxSendFragment(size): records carry at
-// most size bytes of plaintext (512 to 16384).
+// most size bytes of plaintext (512 to 16384). A size outside the int32 range
+// is ERR_OUT_OF_RANGE, as Node throws; a size OpenSSL refuses (Node returns
+// false) is an *Error without a code.
 func (s *Socket) SetMaxSendFragment(size int) error {
+	if size < math.MinInt32 || size > math.MaxInt32 {
+		return errOutOfRange("size", ">= -2147483648 && <= 2147483647", int64(size))
+	}
 	if !s.conn.SetMaxSendFragment(size) {
-		return errorf("ERR_OUT_OF_RANGE", "The value of \"size\" is out of range. It must be >= 512 && <= 16384. Received %s", inspect(size))
+		return errorf("", "setMaxSendFragment(%d) returned false: the size must be >= 512 && <= 16384", size)
 	}
 	return nil
 }

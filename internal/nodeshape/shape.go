@@ -159,8 +159,21 @@ func ErrorFields(o *Object, err error) *Object {
 	return o
 }
 
-// Error is the {"event":"error","code":...,"message":...} line.
-func Error(err error) *Object { return ErrorFields(NewObject().Set("event", "error"), err) }
+// Error is the client's {"event":"error","code":...,"message":...} line,
+// with Node's err.host and err.port when the error has them.
+func Error(err error) *Object {
+	o := ErrorFields(NewObject().Set("event", "error"), err)
+	var te *tls.Error
+	if errors.As(err, &te) {
+		if te.Host != "" {
+			o.Set("host", te.Host)
+		}
+		if te.Port != 0 {
+			o.Set("port", te.Port)
+		}
+	}
+	return o
+}
 
 // TLSClientError is the server's {"event":"tlsClientError",...} line.
 func TLSClientError(err error) *Object {

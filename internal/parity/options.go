@@ -64,6 +64,12 @@ func toBytes(r *optReader, k string, v any) []byte {
 			out = append(out, toBytes(r, k, e)...)
 		}
 		return out
+	case []string:
+		var out []byte
+		for _, e := range x {
+			out = append(out, e...)
+		}
+		return out
 	}
 	r.fail("option %s: want PEM text or {$hex}, got %T", k, v)
 	return nil
@@ -175,7 +181,9 @@ func SecureContextOptions(m map[string]any) (tls.SecureContextOptions, error) {
 }
 
 // ConnectOptions converts tls.connect options. checkServerIdentity "skip"
-// accepts any host; psk {identity, key} becomes a PSKCallback.
+// accepts any host; psk {identity, key} becomes a PSKCallback; secureContext
+// (an object of createSecureContext options) becomes a SecureContext. An error
+// of CreateSecureContext is returned as it is (an *tls.Error).
 func ConnectOptions(m map[string]any) (tls.ConnectOptions, error) {
 	r := newOptReader(m)
 	o := tls.ConnectOptions{SecureContextOptions: r.secureContext()}
@@ -184,6 +192,19 @@ func ConnectOptions(m map[string]any) (tls.ConnectOptions, error) {
 		o.Port = int(n)
 	}
 	o.Servername = r.str("servername")
+	if v, ok := m["secureContext"]; ok && v != nil {
+		r.used["secureContext"] = true
+		sm, _ := v.(map[string]any)
+		sco, err := SecureContextOptions(sm)
+		if err != nil {
+			return o, err
+		}
+		sc, err := tls.CreateSecureContext(sco)
+		if err != nil {
+			return o, err
+		}
+		o.SecureContext = sc
+	}
 	o.ALPNProtocols = r.strings("ALPNProtocols")
 	if b, ok := r.boolean("rejectUnauthorized"); ok {
 		o.RejectUnauthorized = tls.Bool(b)

@@ -47,8 +47,36 @@ type ClientSpec struct {
 	// Send is written after secureConnect (nil = "ping\n").
 	Send *string `json:"send,omitempty"`
 	// Extra asks for more properties in an "extra" line: "ephemeralKeyInfo",
-	// "sharedSigalgs", "finishedLength", "certificate", "ticket".
+	// "sharedSigalgs", "finishedLength", "certificate", "ticket", "peerChain"
+	// (getPeerCertificate(true) walked to its root), "finished" (hex of
+	// getFinished and getPeerFinished), "ekm" (EKM's exportKeyingMaterial
+	// results), "maxSendFragment" (setMaxSendFragment of each of
+	// MaxSendFragment). "ekmBeforeSecure" prints EKM's results right after
+	// connect, before the handshake.
 	Extra []string `json:"extra,omitempty"`
+	// Events asks for lines per event: "keylog" (label and length of each
+	// line), "session" (each 'session' event), "end" (getProtocol() at 'end').
+	Events []string `json:"events,omitempty"`
+	// EKM are the exportKeyingMaterial calls of the "ekm" extra.
+	EKM []EKM `json:"ekm,omitempty"`
+	// MaxSendFragment are the setMaxSendFragment sizes of the extra.
+	MaxSendFragment []int `json:"maxSendFragment,omitempty"`
+	// Renegotiate is how many renegotiations to run, one after the other,
+	// after secureConnect ("renegotiated" or "renegotiateError" lines).
+	Renegotiate int `json:"renegotiate,omitempty"`
+	// PrintHint prints the PSK identity hint the pskCallback gets.
+	PrintHint bool `json:"printHint,omitempty"`
+	// NoEcho ends and closes the connection right after sending (Node's
+	// destroySoon), without waiting for the server's echo or its close.
+	NoEcho bool `json:"noEcho,omitempty"`
+}
+
+// EKM is one exportKeyingMaterial(length, label, context) call; Context is
+// hex, nil for none (undefined).
+type EKM struct {
+	Length  int     `json:"length"`
+	Label   string  `json:"label"`
+	Context *string `json:"context,omitempty"`
 }
 
 // ServerSpec is a server scenario.
@@ -68,6 +96,21 @@ type ServerSpec struct {
 	KeepOnError bool `json:"-"`
 	// DestroyOnError mirrors KeepOnError for the script.
 	DestroyOnError *bool `json:"destroyOnError,omitempty"`
+	// Report adds to each secureConnection line: "finished" (hex of
+	// getFinished and getPeerFinished), "sharedSigalgs", "ekm" (EKM's
+	// exportKeyingMaterial results); "data" prints the length of each chunk
+	// read.
+	Report []string `json:"report,omitempty"`
+	// EKM are the exportKeyingMaterial calls of the "ekm" report.
+	EKM []EKM `json:"ekm,omitempty"`
+	// OCSP answers OCSPRequest events (printing one line each) with its
+	// response (hex; "" staples nothing).
+	OCSP *OCSPSpec `json:"ocsp,omitempty"`
+}
+
+// OCSPSpec is a server's OCSPRequest handler: the response it staples.
+type OCSPSpec struct {
+	Response string `json:"response"`
 }
 
 func writeScript(t testing.TB, name, src string) string {
@@ -119,11 +162,18 @@ func RunNodeClient(t testing.TB, spec ClientSpec) []Line {
 }
 
 // RunGoClient runs the scenario with tls.Connect and returns the lines it
-// would print, in the node script's shapes.
+// would print, in the node script's shapes. Handlers are registered where a
+// Go program would: keylog lines (delivered from the handshake) before the
+// secureConnect line, sessions after it.
 func RunGoClient(t testing.TB, spec ClientSpec) []Line {
 	t.Helper()
+	var mu sync.Mutex
 	var out []string
-	emit := func(o *nodeshape.Object) { out = append(out, o.Line()) }
+	emit := func(o *nodeshape.Object) {
+		mu.Lock()
+		out = append(out, o.Line())
+		mu.Unlock()
+	}
 	n := spec.Connections
 	if n == 0 {
 		n = 1
@@ -132,64 +182,183 @@ func RunGoClient(t testing.TB, spec ClientSpec) []Line {
 	for i := 0; i < n; i++ {
 		opts, err := ConnectOptions(spec.Options)
 		if err != nil {
-			t.Fatalf("parity: %v", err)
+			var te *tls.Error
+			if !errors.As(err, &te) {
+				t.Fatalf("parity: %v", err)
+			}
+			emit(nodeshape.Error(err)) // createSecureContext threw
+			continue
 		}
+		mu.Lock()
 		if spec.Resume && session != nil {
 			opts.Session = session
 		}
+		mu.Unlock()
+		if spec.PrintHint && opts.PSKCallback != nil {
+			cb := opts.PSKCallback
+			opts.PSKCallback = func(hint string) ([]byte, string, bool) {
+				emit(nodeshape.NewObject().Set("event", "pskHint").Set("hint", nullString(hint)))
+				return cb(hint)
+			}
+		}
 		s, err := tls.Connect(opts)
-		if err != nil {
-			emit(nodeshape.Error(err))
-			continue
-		}
-		var mu sync.Mutex
-		s.OnSession(func(der []byte) {
-			mu.Lock()
-			session = der
-			mu.Unlock()
-		})
-		s.OnOCSPResponse(func(r []byte) {
-			o := nodeshape.NewObject().Set("event", "OCSPResponse")
-			if r == nil {
-				o.Set("response", nil)
-			} else {
-				o.Set("response", hex.EncodeToString(r))
-			}
-			emit(o)
-		})
-		emit(nodeshape.SecureConnect(s))
-		if len(spec.Extra) > 0 {
-			emit(extraLine(s, spec.Extra))
-		}
-		send := "ping\n"
-		if spec.Send != nil {
-			send = *spec.Send
-		}
-		if _, err := s.Write([]byte(send)); err != nil {
-			emit(nodeshape.Error(err))
-			s.Close()
-			continue
-		}
-		buf := make([]byte, 4096)
-		_ = s.SetReadDeadline(time.Now().Add(20 * time.Second))
-		if _, err := s.Read(buf); err != nil && !errors.Is(err, io.EOF) {
+		if err == nil {
+			runGoConnection(s, spec, emit, func(der []byte) {
+				mu.Lock()
+				session = der
+				mu.Unlock()
+			})
+		} else {
 			emit(nodeshape.Error(err))
 		}
-		s.End()
-		// Drain to the peer's close, so TLS 1.3 tickets are seen.
-		for {
-			if _, err := s.Read(buf); err != nil {
-				break
-			}
+		if opts.SecureContext != nil {
+			opts.SecureContext.Close() // made by ConnectOptions for this connection
 		}
-		s.Close()
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	return ParseLines(t, strings.Join(out, "\n"))
 }
 
-func extraLine(s *tls.Socket, extra []string) *nodeshape.Object {
+// runGoConnection does what the client script does with a connected socket.
+func runGoConnection(s *tls.Socket, spec ClientSpec, emit func(*nodeshape.Object), keepSession func([]byte)) {
+	if has(spec.Events, "keylog") {
+		s.OnKeylog(func(line []byte) {
+			label, _, _ := strings.Cut(string(line), " ")
+			emit(nodeshape.NewObject().Set("event", "keylog").Set("label", label).Set("length", len(line)))
+		})
+	}
+	s.OnOCSPResponse(func(r []byte) {
+		emit(nodeshape.NewObject().Set("event", "OCSPResponse").Set("response", hexOrNil(r)))
+	})
+	emit(nodeshape.SecureConnect(s))
+	if len(spec.Extra) > 0 {
+		emit(extraLine(s, spec))
+	}
+	s.OnSession(func(der []byte) {
+		keepSession(der)
+		if has(spec.Events, "session") {
+			emit(nodeshape.NewObject().Set("event", "session"))
+		}
+	})
+	for k := 0; k < spec.Renegotiate; k++ {
+		if err := s.Renegotiate(tls.RenegotiateOptions{}); err != nil {
+			emit(nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "renegotiateError"), err))
+			break
+		}
+		emit(nodeshape.NewObject().Set("event", "renegotiated").Set("n", k+1))
+	}
+	send := "ping\n"
+	if spec.Send != nil {
+		send = *spec.Send
+	}
+	if _, err := s.Write([]byte(send)); err != nil {
+		emit(nodeshape.Error(err))
+		s.Close()
+		return
+	}
+	buf := make([]byte, 16*1024)
+	_ = s.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if !spec.NoEcho {
+		if _, err := s.Read(buf); err != nil && !errors.Is(err, io.EOF) {
+			emit(nodeshape.Error(err))
+		}
+	}
+	s.End()
+	if spec.NoEcho {
+		s.Close()
+		return
+	}
+	// Drain to the peer's close, so TLS 1.3 tickets are seen.
+	for {
+		if _, err := s.Read(buf); err != nil {
+			if errors.Is(err, io.EOF) && has(spec.Events, "end") {
+				emit(nodeshape.NewObject().Set("event", "end").Set("protocol", nullString(s.GetProtocol())))
+			}
+			break
+		}
+	}
+	s.Close()
+}
+
+func has(list []string, k string) bool {
+	for _, e := range list {
+		if e == k {
+			return true
+		}
+	}
+	return false
+}
+
+// nullString is s, or JSON null when it is empty.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// hexOrNil is b in hex, or JSON null when it is nil.
+func hexOrNil(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return hex.EncodeToString(b)
+}
+
+// ekmResults runs the EKM calls as the scripts do: hex, or the error thrown.
+func ekmResults(s *tls.Socket, calls []EKM) []any {
+	res := make([]any, 0, len(calls))
+	for _, k := range calls {
+		var ctx []byte
+		if k.Context != nil {
+			ctx, _ = hex.DecodeString(*k.Context)
+			if ctx == nil {
+				ctx = []byte{}
+			}
+		}
+		b, err := s.ExportKeyingMaterial(k.Length, k.Label, ctx)
+		if err != nil {
+			res = append(res, nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "throw"), err))
+			continue
+		}
+		res = append(res, hex.EncodeToString(b))
+	}
+	return res
+}
+
+// peerChain walks getPeerCertificate(true) to its root, as the script does.
+func peerChain(s *tls.Socket) []any {
+	chain := []any{}
+	seen := map[*tls.Certificate]bool{}
+	for c := s.GetPeerCertificate(true); c != nil && !seen[c]; c = c.IssuerCertificate {
+		seen[c] = true
+		chain = append(chain, nodeshape.NewObject().
+			Set("subject", nameJSON(c.Subject)).
+			Set("issuer", nameJSON(c.Issuer)).
+			Set("serialNumber", c.SerialNumber).
+			Set("selfIssued", c.IssuerCertificate == c))
+	}
+	return chain
+}
+
+// nameJSON is a subject or issuer as Node prints it: one value as a string,
+// a repeated attribute as an array (key order does not matter to Diff).
+func nameJSON(n tls.Name) map[string]any {
+	out := map[string]any{}
+	for k, v := range n {
+		if len(v) == 1 {
+			out[k] = v[0]
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func extraLine(s *tls.Socket, spec ClientSpec) *nodeshape.Object {
 	o := nodeshape.NewObject().Set("event", "extra")
-	for _, e := range extra {
+	for _, e := range spec.Extra {
 		switch e {
 		case "ephemeralKeyInfo":
 			k := s.GetEphemeralKeyInfo()
@@ -210,6 +379,28 @@ func extraLine(s *tls.Socket, extra []string) *nodeshape.Object {
 			o.Set("certificate", nodeshape.PeerCertificate(s.GetCertificate()))
 		case "ticket":
 			o.Set("ticket", s.GetTLSTicket() != nil)
+		case "peerChain":
+			o.Set("peerChain", peerChain(s))
+		case "finished":
+			o.Set("finished", hex.EncodeToString(s.GetFinished()))
+			o.Set("peerFinished", hex.EncodeToString(s.GetPeerFinished()))
+		case "ekm":
+			o.Set("ekm", ekmResults(s, spec.EKM))
+		case "maxSendFragment":
+			res := []any{}
+			for _, n := range spec.MaxSendFragment {
+				err := s.SetMaxSendFragment(n)
+				var te *tls.Error
+				switch {
+				case err == nil:
+					res = append(res, true)
+				case errors.As(err, &te) && te.Code == "":
+					res = append(res, false) // Node returns false
+				default:
+					res = append(res, nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "throw"), err))
+				}
+			}
+			o.Set("maxSendFragment", res)
 		}
 	}
 	return o
@@ -261,15 +452,52 @@ func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 		mu.Unlock()
 	}
 	srv, err := tls.CreateServer(opts, func(s *tls.Socket) {
-		emit(nodeshape.SecureConnection(s))
+		l := nodeshape.SecureConnection(s)
+		if has(spec.Report, "finished") {
+			l.Set("finished", hex.EncodeToString(s.GetFinished()))
+			l.Set("peerFinished", hex.EncodeToString(s.GetPeerFinished()))
+		}
+		if has(spec.Report, "sharedSigalgs") {
+			l.Set("sharedSigalgs", s.GetSharedSigalgs())
+		}
+		if has(spec.Report, "ekm") {
+			l.Set("ekm", ekmResults(s, spec.EKM))
+		}
+		emit(l)
 		s.OnError(func(err error) {
 			emit(nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "socketError"), err))
 		})
 		defer s.Close()
-		io.Copy(s, s) //nolint:errcheck
+		if !has(spec.Report, "data") {
+			io.Copy(s, s) //nolint:errcheck
+			return
+		}
+		buf := make([]byte, 16*1024)
+		for {
+			n, err := s.Read(buf)
+			if n > 0 {
+				emit(nodeshape.NewObject().Set("event", "data").Set("length", n))
+				if _, werr := s.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
 	})
 	if err != nil {
 		t.Fatalf("parity: CreateServer: %v", err)
+	}
+	if spec.OCSP != nil {
+		resp, _ := hex.DecodeString(spec.OCSP.Response)
+		srv.OnOCSPRequest(func(cert, issuer []byte) ([]byte, error) {
+			emit(nodeshape.NewObject().Set("event", "OCSPRequest").Set("certificate", len(cert) > 0).Set("issuer", issuer != nil))
+			if len(resp) == 0 {
+				return nil, nil
+			}
+			return resp, nil
+		})
 	}
 	hosts := make([]string, 0, len(spec.Contexts))
 	for h := range spec.Contexts {
