@@ -50,7 +50,9 @@ func (e *extContender) run(args []string) (result, error) {
 	if err != nil {
 		return result{}, fmt.Errorf("%s: %v: %s", e.name, err, strings.TrimSpace(stderr.String()))
 	}
-	return parseReport(strings.TrimSpace(string(out)))
+	r, err := parseReport(strings.TrimSpace(string(out)))
+	r.cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	return r, err
 }
 
 // parseReport reads "cipher=X version=Y bytes=N seconds=S" (or handshakes=N).

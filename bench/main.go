@@ -148,10 +148,13 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 
-	// samples[job][contender] = per-round values (MB/s or handshakes/s)
+	// samples[job][contender] = per-round values (MB/s or handshakes/s);
+	// effs the same per CPU-second.
 	samples := make([][][]float64, len(jobs))
+	effs := make([][][]float64, len(jobs))
 	for i := range samples {
 		samples[i] = make([][]float64, len(cs))
+		effs[i] = make([][]float64, len(cs))
 	}
 	for round := 0; round < *runs; round++ {
 		for ji, j := range jobs {
@@ -173,19 +176,26 @@ func main() {
 				if err := check(c.Name(), j.w, r); err != nil {
 					fatal(err)
 				}
-				v := float64(r.handshakes) / r.seconds
+				work := float64(r.handshakes)
 				if j.kind != "handshake" {
 					if r.bytes != total {
 						fatal(fmt.Errorf("%s, %s: moved %d bytes, want %d", c.Name(), j, r.bytes, total))
 					}
-					v = float64(r.bytes) / r.seconds / 1e6
+					work = float64(r.bytes) / 1e6
 				}
+				v, eff := work/r.seconds, work/r.cpu
 				samples[ji][ci] = append(samples[ji][ci], v)
-				fmt.Fprintf(os.Stderr, "round %d  %-36s %-10s %10.1f\n", round+1, j, c.Name(), v)
+				effs[ji][ci] = append(effs[ji][ci], eff)
+				fmt.Fprintf(os.Stderr, "round %d  %-36s %-10s %8.1f/s  %8.1f/cpu-s\n", round+1, j, c.Name(), v, eff)
 			}
 		}
 	}
+	fmt.Println("Medians of wall-clock rates: throughput in MB/s (10^6 bytes/s), handshakes/s.")
 	report(jobs, cs, samples)
+	fmt.Println()
+	fmt.Println("Medians of work per CPU-second (user+system, both ends; less sensitive to other load):")
+	fmt.Println("MB per CPU-second, handshakes per CPU-second.")
+	report(jobs, cs, effs)
 }
 
 // check makes sure a run negotiated what the workload asked for.
@@ -220,7 +230,6 @@ func median(v []float64) float64 {
 }
 
 func report(jobs []job, cs []contender, samples [][][]float64) {
-	fmt.Println("Medians: throughput in MB/s (10^6 bytes/s), handshakes in handshakes/s.")
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	hdr := []string{"job"}
 	idx := map[string]int{}

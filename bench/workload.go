@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -26,6 +27,7 @@ type result struct {
 	seconds    float64
 	cipher     string // the suite the connection negotiated
 	version    string
+	cpu        float64 // CPU seconds (user+system) the whole run took, both ends
 }
 
 // contender is one TLS implementation under test.
@@ -105,6 +107,29 @@ func pair(ln net.Listener, client, server func(net.Conn) (tlsConn, error)) (cli,
 }
 
 func (g *goContender) Throughput(w workload, dir string, bytes int64, chunk int) (result, error) {
+	cpu0 := cpuTime()
+	r, err := g.throughput(w, dir, bytes, chunk)
+	r.cpu = cpuTime() - cpu0
+	return r, err
+}
+
+func (g *goContender) Handshakes(w workload, n int) (result, error) {
+	cpu0 := cpuTime()
+	r, err := g.handshakes(w, n)
+	r.cpu = cpuTime() - cpu0
+	return r, err
+}
+
+// cpuTime is the user+system CPU time of this process so far, in seconds.
+func cpuTime() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+func (g *goContender) throughput(w workload, dir string, bytes int64, chunk int) (result, error) {
 	client, server, done, err := g.setup(g.pki, w)
 	if err != nil {
 		return result{}, err
@@ -159,7 +184,7 @@ func (g *goContender) Throughput(w workload, dir string, bytes int64, chunk int)
 	return result{bytes: got, seconds: secs, cipher: c, version: v}, nil
 }
 
-func (g *goContender) Handshakes(w workload, n int) (result, error) {
+func (g *goContender) handshakes(w workload, n int) (result, error) {
 	client, server, done, err := g.setup(g.pki, w)
 	if err != nil {
 		return result{}, err

@@ -109,6 +109,7 @@ static int win_destroy(BIO *b) {
     nt_conn *c = BIO_get_data(b);
     if (c != NULL) {
         free(c->ovf);
+        free(c->stash);
         free(c);
         BIO_set_data(b, NULL);
     }
@@ -193,6 +194,98 @@ nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle) {
 
 void nt_conn_free(SSL *s) { SSL_free(s); }
 
+static void set_error(SSL *s, nt_step *st, int ret);
+
+/* stash_room makes room for at least want more bytes in the stash. */
+static int stash_room(nt_conn *c, size_t want) {
+    if (c->stash_off > 0 && c->stash_off == c->stash_len)
+        c->stash_off = c->stash_len = 0;
+    if (c->stash_cap - c->stash_len >= want)
+        return 1;
+    if (c->stash_off > 0) {
+        memmove(c->stash, c->stash + c->stash_off, c->stash_len - c->stash_off);
+        c->stash_len -= c->stash_off;
+        c->stash_off = 0;
+        if (c->stash_cap - c->stash_len >= want)
+            return 1;
+    }
+    size_t cap = c->stash_cap ? c->stash_cap : 16384;
+    while (cap - c->stash_len < want)
+        cap *= 2;
+    unsigned char *p = realloc(c->stash, cap);
+    if (p == NULL)
+        return 0;
+    c->stash = p;
+    c->stash_cap = cap;
+    return 1;
+}
+
+/* take_stash copies stashed application data into buf. */
+static size_t take_stash(nt_conn *c, unsigned char *buf, size_t len) {
+    size_t avail = c->stash_len - c->stash_off;
+    size_t k = len < avail ? len : avail;
+    if (k == 0)
+        return 0;
+    memcpy(buf, c->stash + c->stash_off, k);
+    c->stash_off += k;
+    if (c->stash_off == c->stash_len) {
+        c->stash_off = c->stash_len = 0;
+        if (c->stash_cap > 64 * 1024) {
+            free(c->stash);
+            c->stash = NULL;
+            c->stash_cap = 0;
+        }
+    }
+    return k;
+}
+
+/*
+ * drive_renegotiation runs a TLS 1.2 renegotiation forward for a write step.
+ * SSL_write would run the handshake itself, but a handshake run from
+ * SSL_write fails on an application data record ("unexpected record"): only
+ * SSL_read accepts application data between renegotiation messages. So the
+ * step reads, stashing what arrives for the next read step. Returns 1 when
+ * the handshake is over (SSL_write may go on), 0 when st reports why not.
+ */
+static int renegotiating(SSL *s, nt_conn *c) {
+    if (c->reneg_deferred && c->hs_starts != c->reneg_starts)
+        c->reneg_deferred = 0;
+    return c->hs_dones > 0 && (SSL_in_init(s) || c->reneg_deferred);
+}
+
+static int drive_renegotiation(SSL *s, nt_conn *c, nt_step *st) {
+    while (renegotiating(s, c)) {
+        if (c->stash_len - c->stash_off >= NT_STASH_MAX) {
+            st->ret = -1;
+            st->ssl_err = SSL_ERROR_WANT_READ;
+            c->step_flags |= NT_F_STASH_FULL;
+            return 0;
+        }
+        if (!stash_room(c, 16384)) {
+            st->ret = -1;
+            st->ssl_err = SSL_ERROR_SSL;
+            st->err = nt_capture_or("out of memory for renegotiation data");
+            return 0;
+        }
+        size_t n = 0;
+        int ret = SSL_read_ex(s, c->stash + c->stash_len, c->stash_cap - c->stash_len, &n);
+        if (ret == 1) {
+            c->stash_len += n;
+            continue;
+        }
+        int e = SSL_get_error(s, ret);
+        if (!renegotiating(s, c) && (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_ZERO_RETURN)) {
+            /* The handshake ended; a close_notify is the reader's to report. */
+            ERR_clear_error();
+            return 1;
+        }
+        st->ret = -1;
+        set_error(s, st, ret);
+        return 0;
+    }
+    return 1;
+}
+
 static void capture_flags(SSL *s, nt_conn *c, nt_step *st) {
     int f = 0;
     if (SSL_is_init_finished(s))
@@ -202,7 +295,7 @@ static void capture_flags(SSL *s, nt_conn *c, nt_step *st) {
         f |= NT_F_RECEIVED_SHUTDOWN;
     if (sd & SSL_SENT_SHUTDOWN)
         f |= NT_F_SENT_SHUTDOWN;
-    st->flags = f;
+    st->flags = f | c->step_flags;
     st->hs_starts = c->hs_starts;
     st->hs_dones = c->hs_dones;
     st->alert_recv = c->alert_recv;
@@ -238,6 +331,7 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
     c->out_cap = out_cap;
     c->out_len = 0;
     c->produced = 0;
+    c->step_flags = 0;
 
     int ret;
     size_t n = 0;
@@ -249,8 +343,8 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
             set_error(s, &st, ret);
         break;
     case NT_OP_READ: {
-        size_t done = 0;
-        for (;;) {
+        size_t done = take_stash(c, buf, buf_len);
+        for (; done < buf_len;) {
             ret = SSL_read_ex(s, buf + done, buf_len - done, &n);
             if (ret == 1) {
                 done += n;
@@ -278,18 +372,27 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
         break;
     }
     case NT_OP_WRITE:
+        if (renegotiating(s, c) && !drive_renegotiation(s, c, &st))
+            break;
         ret = SSL_write_ex(s, buf, buf_len, &n);
         st.ret = ret == 1 ? (long)n : -1;
         if (ret != 1)
             set_error(s, &st, ret);
         break;
     case NT_OP_SHUTDOWN:
+        /* SSL_shutdown refuses to run in the middle of a handshake. */
+        if (renegotiating(s, c) && !drive_renegotiation(s, c, &st))
+            break;
         ret = SSL_shutdown(s);
         st.ret = ret;
         if (ret < 0)
             set_error(s, &st, ret);
         break;
     case NT_OP_KEY_UPDATE:
+        /* These send their first message and return. The input stays for
+         * read steps: only SSL_read accepts application data that arrives
+         * between handshake messages ("unexpected record" otherwise). */
+        c->in_len = 0;
         ret = SSL_key_update(s, SSL_KEY_UPDATE_REQUESTED);
         if (ret == 1)
             ret = SSL_do_handshake(s);
@@ -297,14 +400,24 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
         if (ret != 1)
             set_error(s, &st, ret);
         break;
-    case NT_OP_RENEGOTIATE:
+    case NT_OP_RENEGOTIATE: {
+        c->in_len = 0;
+        unsigned starts = c->hs_starts;
         ret = SSL_renegotiate(s);
-        if (ret == 1)
+        /* With plaintext pending, SSL_do_handshake would start the handshake
+         * and meet that application data ("unexpected record"): leave the
+         * start to SSL_read, which takes the plaintext first. */
+        if (ret == 1 && SSL_pending(s) == 0)
             ret = SSL_do_handshake(s);
         st.ret = ret;
         if (ret != 1)
             set_error(s, &st, ret);
+        if ((ret == 1 || st.ssl_err == SSL_ERROR_WANT_READ) && c->hs_starts == starts) {
+            c->reneg_deferred = 1;
+            c->reneg_starts = starts;
+        }
         break;
+    }
     default:
         st.ret = -1;
         st.ssl_err = SSL_ERROR_SSL;

@@ -44,6 +44,9 @@ const (
 	FlagInitFinished     = int(C.NT_F_INIT_FINISHED)
 	FlagReceivedShutdown = int(C.NT_F_RECEIVED_SHUTDOWN)
 	FlagSentShutdown     = int(C.NT_F_SENT_SHUTDOWN)
+	// FlagStashFull: a write step met a renegotiation with a full stash of
+	// unread application data and did nothing; a read step must take it first.
+	FlagStashFull = int(C.NT_F_STASH_FULL)
 )
 
 // NewSSL makes an SSL from ctx with a window BIO, in server (accept) or client

@@ -17,6 +17,17 @@ typedef struct nt_conn {
     unsigned char *ovf;
     size_t ovf_len, ovf_off, ovf_cap;
     size_t produced;
+    /* Application data read by a write step during a TLS 1.2 renegotiation
+     * (OpenSSL accepts it only from SSL_read): C memory, handed out by the
+     * next read step before anything else. */
+    unsigned char *stash;
+    size_t stash_len, stash_off, stash_cap;
+    int step_flags; /* NT_F_* bits the current step adds */
+    /* A renegotiation was asked for but OpenSSL put off its start (plaintext
+     * or part of a record was waiting): until hs_starts moves past
+     * reneg_starts, write steps must let SSL_read start it. */
+    int reneg_deferred;
+    unsigned reneg_starts;
     /* Events seen by the info callback. */
     unsigned hs_starts, hs_dones;
     int alert_recv, alert_sent;
@@ -37,7 +48,12 @@ enum {
     NT_F_INIT_FINISHED = 1,
     NT_F_RECEIVED_SHUTDOWN = 2,
     NT_F_SENT_SHUTDOWN = 4,
+    /* A write step found a renegotiation in progress and NT_STASH_MAX bytes of
+     * unread application data: it waits for a read step to take them. */
+    NT_F_STASH_FULL = 8,
 };
+
+#define NT_STASH_MAX (1024 * 1024)
 
 /* What one engine step did. */
 typedef struct nt_step {

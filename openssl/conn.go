@@ -42,12 +42,14 @@ type Conn struct {
 	ssl      *cbridge.SSL
 	in       []byte // received ciphertext; in[inOff:] is not yet consumed
 	inOff    int
-	inSeq    uint64 // bumped on every transport read
-	inEOF    bool   // the transport has ended
-	out      []byte // ciphertext waiting to be flushed
-	spare    []byte // the other half of the output double buffer
-	readErr  error  // sticky: io.EOF after close_notify, or a fatal TLS error
-	writeErr error  // sticky: a failed write leaves the stream unusable
+	inSeq    uint64        // bumped on every transport read and every step that consumes input
+	reading  bool          // a goroutine is reading the transport into in's free space
+	progress chan struct{} // closed (and cleared) when inSeq moves; made by waiters
+	inEOF    bool          // the transport has ended
+	out      []byte        // ciphertext waiting to be flushed
+	spare    []byte        // the other half of the output double buffer
+	readErr  error         // sticky: io.EOF after close_notify, or a fatal TLS error
+	writeErr error         // sticky: a failed write leaves the stream unusable
 	closed   bool
 	hookErr  error // an error raised by a callback during the current step
 	starts   uint32
@@ -57,9 +59,12 @@ type Conn struct {
 	curCtx   *Context    // the context after an SNI switch
 	bgFlush  bool        // a background flusher is running
 
-	// readMu lets one goroutine at a time read the transport; it alone may move
-	// or grow in (under mu as well).
-	readMu sync.Mutex
+	// writers counts Writes in progress: Close does not wait behind one (it
+	// may be blocked on a peer that does not read) to send close_notify.
+	writers atomic.Int32
+	// writeDeadline is the write deadline in Unix nanoseconds (0: none).
+	writeDeadline atomic.Int64
+
 	// flushMu lets one goroutine at a time write the transport.
 	flushMu sync.Mutex
 }
@@ -275,6 +280,10 @@ func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 	c.hookErr = nil
 	st := c.ssl.Step(op, c.in[c.inOff:], c.inEOF, win, buf)
 	c.inOff += st.InUsed
+	if st.InUsed > 0 {
+		// OpenSSL's state moved: a goroutine waiting for input retries its step.
+		c.bumpInputLocked()
+	}
 	c.out = c.out[:len(c.out)+st.OutLen]
 	for st.OverflowPending > 0 {
 		c.reserveOut(st.OverflowPending)
@@ -347,8 +356,13 @@ func (c *Conn) flush() error {
 			c.spare = buf[:0]
 		}
 		if err != nil {
+			if c.closed {
+				err = net.ErrClosed
+			}
 			// Part of a record may have gone out: the stream cannot be continued.
-			c.writeErr = err
+			if c.writeErr == nil {
+				c.writeErr = err
+			}
 		}
 		c.mu.Unlock()
 		if err != nil {
@@ -384,24 +398,52 @@ func (c *Conn) flushAsync() {
 	}()
 }
 
-// fill reads more ciphertext from the transport, unless someone else did since
-// the caller's step (seq), in which case the caller just retries.
+// bumpInputLocked records that new input arrived or was consumed, and wakes
+// the goroutines waiting for it. c.mu is held.
+func (c *Conn) bumpInputLocked() {
+	c.inSeq++
+	if c.progress != nil {
+		close(c.progress)
+		c.progress = nil
+	}
+}
+
+// fill reads more ciphertext from the transport, unless the input moved since
+// the caller's step (seq), in which case the caller just retries its step.
+// One goroutine at a time reads the transport; the others wait until it has
+// read or until some step consumes input (a Write waiting for renegotiation
+// messages may find that a Read has already processed them). A Write waits
+// no longer than its write deadline; the transport's read deadline bounds
+// the read itself.
 func (c *Conn) fill(seq uint64) error {
-	c.readMu.Lock()
-	defer c.readMu.Unlock()
 	c.mu.Lock()
-	if c.inSeq != seq {
+	for {
+		if c.inSeq != seq {
+			c.mu.Unlock()
+			return nil
+		}
+		if c.closed {
+			c.mu.Unlock()
+			return net.ErrClosed
+		}
+		if c.inEOF {
+			c.mu.Unlock()
+			return io.ErrUnexpectedEOF
+		}
+		if !c.reading {
+			break
+		}
+		if c.progress == nil {
+			c.progress = make(chan struct{})
+		}
+		ch := c.progress
 		c.mu.Unlock()
-		return nil
+		if err := c.waitProgress(ch); err != nil {
+			return err
+		}
+		c.mu.Lock()
 	}
-	if c.closed {
-		c.mu.Unlock()
-		return net.ErrClosed
-	}
-	if c.inEOF {
-		c.mu.Unlock()
-		return io.ErrUnexpectedEOF
-	}
+	c.reading = true
 	if c.inOff == len(c.in) {
 		c.in, c.inOff = c.in[:0], 0
 	}
@@ -422,8 +464,10 @@ func (c *Conn) fill(seq uint64) error {
 	n, err := c.transport.Read(tail)
 
 	c.mu.Lock()
+	c.reading = false
 	c.in = c.in[:len(c.in)+n]
-	c.inSeq++
+	// Bumped on errors too: waiters retry and meet the error themselves.
+	c.bumpInputLocked()
 	if errors.Is(err, io.EOF) {
 		c.inEOF = true
 		err = nil
@@ -434,6 +478,23 @@ func (c *Conn) fill(seq uint64) error {
 		return net.ErrClosed
 	}
 	return err
+}
+
+// waitProgress waits for ch to close, or for the write deadline to pass.
+func (c *Conn) waitProgress(ch <-chan struct{}) error {
+	dl := c.writeDeadline.Load()
+	if dl == 0 {
+		<-ch
+		return nil
+	}
+	t := time.NewTimer(time.Until(time.Unix(0, dl)))
+	defer t.Stop()
+	select {
+	case <-ch:
+		return nil
+	case <-t.C:
+		return os.ErrDeadlineExceeded
+	}
 }
 
 // Handshake runs the TLS handshake if it has not run yet. Cancelling ctx
@@ -585,6 +646,10 @@ func (c *Conn) Read(p []byte) (int, error) {
 		}
 		if st.SSLError != cbridge.ErrNone && st.SSLError != cbridge.ErrWantRead {
 			c.readErr = c.stepError(st)
+			if c.readErr != io.EOF && c.writeErr == nil {
+				// OpenSSL has failed the connection: writing fails the same way.
+				c.writeErr = c.readErr
+			}
 		}
 		err := c.readErr
 		hasOut := len(c.out) > 0
@@ -606,10 +671,13 @@ func (c *Conn) Read(p []byte) (int, error) {
 
 // Write encrypts and sends p.
 func (c *Conn) Write(p []byte) (int, error) {
+	c.writers.Add(1)
+	defer c.writers.Add(-1)
 	if err := c.Handshake(context.Background()); err != nil {
 		return 0, err
 	}
 	total := 0
+	var pause time.Duration
 	for len(p) > 0 {
 		chunk := min(len(p), writeChunk)
 		c.mu.Lock()
@@ -629,6 +697,10 @@ func (c *Conn) Write(p []byte) (int, error) {
 		if st.Ret <= 0 && st.SSLError != cbridge.ErrWantRead {
 			err = c.stepError(st)
 			c.writeErr = err
+			if c.readErr == nil {
+				// OpenSSL has failed the connection: reading fails the same way.
+				c.readErr = err
+			}
 		}
 		c.unlockAndReport()
 		if ferr := c.flush(); ferr != nil {
@@ -642,6 +714,14 @@ func (c *Conn) Write(p []byte) (int, error) {
 		if err != nil {
 			return total, err
 		}
+		if st.Flags&cbridge.FlagStashFull != 0 {
+			// A renegotiation is waiting behind unread application data that
+			// only Read can hand over.
+			if err := c.pauseWrite(&pause); err != nil {
+				return total, err
+			}
+			continue
+		}
 		// A renegotiation in progress needs the peer's messages first.
 		if err := c.fill(seq); err != nil {
 			return total, err
@@ -650,26 +730,55 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return total, nil
 }
 
+// pauseWrite waits a little (longer each time) before a Write tries again,
+// ending early with net.ErrClosed or os.ErrDeadlineExceeded.
+func (c *Conn) pauseWrite(d *time.Duration) error {
+	*d = min(max(2**d, time.Millisecond), 20*time.Millisecond)
+	if dl := c.writeDeadline.Load(); dl != 0 && time.Now().UnixNano() >= dl {
+		return os.ErrDeadlineExceeded
+	}
+	time.Sleep(*d)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	return nil
+}
+
 // shutdownLocked sends close_notify if the handshake finished and none was
 // sent. It reports whether output is waiting. c.mu is held.
 func (c *Conn) shutdownLocked() bool {
+	_, pending := c.shutdownStepLocked()
+	return pending
+}
+
+// shutdownStepLocked is shutdownLocked that also returns the step, whose
+// SSLError is ErrWantRead when a renegotiation must end before close_notify
+// can go (the peer's messages are needed). c.mu is held.
+func (c *Conn) shutdownStepLocked() (cbridge.StepResult, bool) {
 	if c.ssl == nil || !c.hsDone.Load() || c.hsErr != nil || c.writeErr != nil {
-		return false
+		return cbridge.StepResult{}, false
 	}
 	st := c.stepLocked(cbridge.OpShutdown, nil, 256)
-	_ = st
-	return len(c.out) > 0
+	return st, len(c.out) > 0
 }
 
 // Close sends close_notify (after a completed handshake), closes the
-// transport and frees the connection. Later calls return net.ErrClosed.
+// transport and frees the connection. Later calls return net.ErrClosed. As
+// with crypto/tls, a Close during a Write only closes the transport: the
+// Write may be blocked on a peer that does not read, and Close is how a
+// caller breaks it.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return net.ErrClosed
 	}
-	pending := c.shutdownLocked()
+	pending := false
+	if c.writers.Load() == 0 {
+		pending = c.shutdownLocked()
+	}
 	c.closed = true
 	c.mu.Unlock()
 	if pending {
@@ -691,12 +800,33 @@ func (c *Conn) CloseWrite() error {
 	if err := c.Handshake(context.Background()); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return net.ErrClosed
+	var pause time.Duration
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return net.ErrClosed
+		}
+		seq := c.inSeq
+		st, _ := c.shutdownStepLocked()
+		if st.SSLError != cbridge.ErrWantRead {
+			break // with c.mu held
+		}
+		// close_notify waits for a renegotiation in progress to end.
+		c.unlockAndReport()
+		if err := c.flush(); err != nil {
+			return err
+		}
+		var err error
+		if st.Flags&cbridge.FlagStashFull != 0 {
+			err = c.pauseWrite(&pause)
+		} else {
+			err = c.fill(seq)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	c.shutdownLocked()
 	if c.writeErr == nil {
 		c.writeErr = errWriteAfterEnd
 	}
@@ -735,11 +865,27 @@ func (c *Conn) LocalAddr() net.Addr { return c.transport.LocalAddr() }
 func (c *Conn) RemoteAddr() net.Addr { return c.transport.RemoteAddr() }
 
 // SetDeadline sets the transport's read and write deadlines.
-func (c *Conn) SetDeadline(t time.Time) error { return c.transport.SetDeadline(t) }
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.noteWriteDeadline(t)
+	return c.transport.SetDeadline(t)
+}
 
 // SetReadDeadline sets the transport's read deadline.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.transport.SetReadDeadline(t) }
 
 // SetWriteDeadline sets the transport's write deadline. A write that times out
 // leaves the TLS stream unusable, as with crypto/tls.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.transport.SetWriteDeadline(t) }
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.noteWriteDeadline(t)
+	return c.transport.SetWriteDeadline(t)
+}
+
+// noteWriteDeadline remembers the write deadline for the waits a Write does
+// without touching the transport.
+func (c *Conn) noteWriteDeadline(t time.Time) {
+	if t.IsZero() {
+		c.writeDeadline.Store(0)
+	} else {
+		c.writeDeadline.Store(t.UnixNano())
+	}
+}
