@@ -176,7 +176,8 @@ nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle) {
         return nt_fail("BIO_new");
     }
     BIO_set_data(b, c);
-    BIO_up_ref(b); /* one reference for the read side, one for the write side */
+    /* With rbio == wbio, SSL_set_bio takes over the one reference (as
+     * SSL_set_fd does): SSL_free frees the BIO, and with it c. */
     SSL_set_bio(s, b, b);
     if (handle != 0 && !SSL_set_ex_data(s, nt_ssl_handle_idx, (void *)handle)) {
         SSL_free(s); /* the handle is released by the ex_data free hook only if set */
