@@ -72,8 +72,9 @@ func main() {
 	size := flag.String("bytes", "1GiB", "bytes per throughput run")
 	chunk := flag.Int("chunk", 16384, "bytes per write (and per read)")
 	hs := flag.Int("handshakes", 1000, "handshakes per handshake run (0 skips them)")
-	only := flag.String("contenders", "nodetls,crypto/tls,C,node", "contenders to run, comma-separated")
+	only := flag.String("contenders", "nodetls,crypto/tls,C,node", "contenders to run, comma-separated; also nodetls-window (nodetls without the socket fast path)")
 	kinds := flag.String("jobs", "c2s,s2c,handshake", "job kinds to run")
+	versions := flag.String("versions", "1.3,1.2", "TLS versions to run")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (the Go contenders) to this file")
 	flag.Parse()
 	total, err := parseSize(*size)
@@ -98,6 +99,9 @@ func main() {
 	var cs []contender
 	if want["nodetls"] {
 		cs = append(cs, &goContender{name: "nodetls", setup: nodetlsSetup, pki: p})
+	}
+	if want["nodetls-window"] {
+		cs = append(cs, &goContender{name: "nodetls-window", setup: nodetlsWindowSetup, pki: p})
 	}
 	if want["crypto/tls"] {
 		cs = append(cs, &goContender{name: "crypto/tls", setup: gotlsSetup, pki: p})
@@ -125,6 +129,9 @@ func main() {
 
 	var jobs []job
 	for _, w := range workloads {
+		if !slices.Contains(strings.Split(*versions, ","), w.version) {
+			continue
+		}
 		for _, k := range strings.Split(*kinds, ",") {
 			if k == "handshake" && *hs == 0 {
 				continue

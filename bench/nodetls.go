@@ -17,6 +17,20 @@ func (c nodetlsConn) Negotiated() (string, string) {
 	return ci.Name, c.Version()
 }
 
+// opaqueConn hides the transport's type, so that openssl.Conn takes its
+// general path (window BIO) instead of the socket fast path.
+type opaqueConn struct{ net.Conn }
+
+// nodetlsWindowSetup is nodetlsSetup on the general path, for comparison.
+func nodetlsWindowSetup(p *pki, w workload) (client, server func(net.Conn) (tlsConn, error), done func(), err error) {
+	cl, sv, done, err := nodetlsSetup(p, w)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return func(raw net.Conn) (tlsConn, error) { return cl(opaqueConn{raw}) },
+		func(raw net.Conn) (tlsConn, error) { return sv(opaqueConn{raw}) }, done, nil
+}
+
 func nodetlsSetup(p *pki, w workload) (client, server func(net.Conn) (tlsConn, error), done func(), err error) {
 	v := openssl.TLS1_3
 	if w.version == "1.2" {

@@ -15,8 +15,10 @@
  */
 #include "bridge.h"
 #include "conn.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static BIO_METHOD *win_method;
 
@@ -26,6 +28,27 @@ static int win_write(BIO *b, const char *data, int len) {
     if (c == NULL || len < 0)
         return -1;
     size_t n = (size_t)len;
+    /* Socket mode: send straight away while nothing older is queued. */
+    if (c->fd >= 0 && c->direct_write && c->out_len == 0 && c->ovf_len == c->ovf_off) {
+        while (n > 0) {
+            ssize_t k = send(c->fd, data, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0) {
+                /* Full (or failing) socket: queue the rest; Go's write of the
+                 * queue waits for room, or reports the error. */
+                c->direct_write = 0;
+                break;
+            }
+            c->fd_sent += (size_t)k;
+            data += k;
+            n -= (size_t)k;
+        }
+        if (n == 0) {
+            c->produced += (size_t)len;
+            return len;
+        }
+    }
     /* Fill the Go window first, unless older bytes already wait in overflow. */
     if (c->ovf_len == c->ovf_off && c->out != NULL && c->out_len < c->out_cap) {
         size_t room = c->out_cap - c->out_len;
@@ -61,6 +84,31 @@ static int win_read(BIO *b, char *dst, int len) {
     BIO_clear_retry_flags(b);
     if (c == NULL || len < 0)
         return -1;
+    if (c->fd >= 0) {
+        if (c->no_read) {
+            BIO_set_retry_read(b);
+            return -1;
+        }
+        for (;;) {
+            ssize_t k = recv(c->fd, dst, (size_t)len, MSG_DONTWAIT);
+            if (k > 0) {
+                c->fd_read += (size_t)k;
+                return (int)k;
+            }
+            if (k == 0) {
+                c->fd_eof = 1;
+                return 0;
+            }
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                BIO_set_retry_read(b);
+                return -1;
+            }
+            c->fd_errno = errno;
+            return -1;
+        }
+    }
     size_t avail = c->in_len - c->in_off;
     if (avail == 0) {
         if (c->in_eof)
@@ -84,10 +132,12 @@ static long win_ctrl(BIO *b, int cmd, long num, void *ptr) {
     case BIO_CTRL_DUP:
         return 1;
     case BIO_CTRL_PENDING:
-        return c ? (long)(c->in_len - c->in_off) : 0;
+        return c && c->fd < 0 ? (long)(c->in_len - c->in_off) : 0;
     case BIO_CTRL_WPENDING:
         return c ? (long)(c->out_len + (c->ovf_len - c->ovf_off)) : 0;
     case BIO_CTRL_EOF:
+        if (c != NULL && c->fd >= 0)
+            return c->fd_eof;
         return c ? (c->in_eof && c->in_off == c->in_len) : 1;
     case BIO_CTRL_GET_CLOSE:
         return BIO_get_shutdown(b);
@@ -175,6 +225,7 @@ nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle) {
         SSL_free(s);
         return nt_fail("BIO_new");
     }
+    c->fd = -1;
     BIO_set_data(b, c);
     /* With rbio == wbio, SSL_set_bio takes over the one reference (as
      * SSL_set_fd does): SSL_free frees the BIO, and with it c. */
@@ -312,22 +363,64 @@ static void set_error(SSL *s, nt_step *st, int ret) {
         ERR_clear_error();
 }
 
-nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int in_eof,
-                     unsigned char *out, size_t out_cap, unsigned char *buf, size_t buf_len) {
+static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_cap,
+                    unsigned char *buf, size_t buf_len);
+
+static nt_step no_conn(void) {
     nt_step st;
     memset(&st, 0, sizeof st);
+    st.ret = -1;
+    st.ssl_err = SSL_ERROR_SSL;
+    st.err = nt_capture_or("connection has no window BIO");
+    return st;
+}
+
+nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int in_eof,
+                     unsigned char *out, size_t out_cap, unsigned char *buf, size_t buf_len) {
     nt_conn *c = nt_conn_of(s);
-    if (c == NULL) {
-        st.ret = -1;
-        st.ssl_err = SSL_ERROR_SSL;
-        st.err = nt_capture_or("connection has no window BIO");
-        return st;
-    }
+    if (c == NULL)
+        return no_conn();
     ERR_clear_error();
+    c->fd = -1;
     c->in = in;
     c->in_len = in_len;
     c->in_off = 0;
     c->in_eof = in_eof;
+    return step(s, c, op, out, out_cap, buf, buf_len);
+}
+
+/* nt_conn_step_fd is nt_conn_step in socket mode: input comes from the
+ * socket fd (which Go keeps open for the duration of the call), output goes
+ * to it directly while direct_write is set and nothing is queued. */
+nt_step nt_conn_step_fd(SSL *s, int op, int fd, int direct_write, unsigned char *out,
+                        size_t out_cap, unsigned char *buf, size_t buf_len) {
+    nt_conn *c = nt_conn_of(s);
+    if (c == NULL)
+        return no_conn();
+    ERR_clear_error();
+    c->fd = fd;
+    c->direct_write = direct_write;
+    c->in = NULL;
+    c->in_len = c->in_off = 0;
+    c->in_eof = 0;
+    return step(s, c, op, out, out_cap, buf, buf_len);
+}
+
+/* nt_conn_socket_mode prepares an SSL whose steps will run in socket mode:
+ * read-ahead, so that one recv takes several records. */
+void nt_conn_socket_mode(SSL *s, size_t read_buffer) {
+    SSL_set_read_ahead(s, 1);
+    if (read_buffer > 0)
+        SSL_set_default_read_buffer_len(s, read_buffer);
+}
+
+static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_cap,
+                    unsigned char *buf, size_t buf_len) {
+    nt_step st;
+    memset(&st, 0, sizeof st);
+    c->no_read = 0;
+    c->fd_read = c->fd_sent = 0;
+    c->fd_errno = 0;
     c->out = out;
     c->out_cap = out_cap;
     c->out_len = 0;
@@ -352,7 +445,8 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
                 if (done == buf_len)
                     break;
                 /* Keep going only while a whole record may be waiting. */
-                if (SSL_pending(s) == 0 && c->in_len - c->in_off < 5)
+                if (c->fd >= 0 ? !SSL_has_pending(s)
+                               : SSL_pending(s) == 0 && c->in_len - c->in_off < 5)
                     break;
                 continue;
             }
@@ -394,6 +488,7 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
          * read steps: only SSL_read accepts application data that arrives
          * between handshake messages ("unexpected record" otherwise). */
         c->in_len = 0;
+        c->no_read = 1;
         ret = SSL_key_update(s, SSL_KEY_UPDATE_REQUESTED);
         if (ret == 1)
             ret = SSL_do_handshake(s);
@@ -403,6 +498,7 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
         break;
     case NT_OP_RENEGOTIATE: {
         c->in_len = 0;
+        c->no_read = 1;
         unsigned starts = c->hs_starts;
         ret = SSL_renegotiate(s);
         /* With plaintext pending, SSL_do_handshake would start the handshake
@@ -428,10 +524,16 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
     st.in_used = c->in_off;
     st.out_len = c->out_len;
     st.ovf_pending = c->ovf_len - c->ovf_off;
+    st.fd_read = c->fd_read;
+    st.fd_sent = c->fd_sent;
+    st.fd_errno = c->fd_errno;
+    if (c->fd_eof)
+        c->step_flags |= NT_F_EOF;
     capture_flags(s, c, &st);
     c->in = NULL;
     c->out = NULL;
     c->in_len = c->in_off = c->out_cap = c->out_len = 0;
+    c->fd = -1;
     return st;
 }
 
@@ -452,4 +554,14 @@ size_t nt_conn_take_overflow(SSL *s, unsigned char *dst, size_t cap) {
         }
     }
     return k;
+}
+
+int nt_socket_readable(int fd) {
+    unsigned char b;
+    ssize_t k;
+    do {
+        k = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    } while (k < 0 && errno == EINTR);
+    /* Data, end of stream and errors are all "something to read". */
+    return !(k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
 }

@@ -33,6 +33,17 @@ typedef struct nt_conn {
     int alert_recv, alert_sent;
     /* Which Go callbacks this connection wants (NT_CB_* bits). */
     unsigned callbacks;
+    /* Socket mode (valid only during a step): the BIO reads the socket fd
+     * itself (non-blocking), and sends to it when direct_write allows and
+     * nothing is queued; what the socket does not take is queued in the
+     * output window as usual. fd is -1 in window mode. */
+    int fd;
+    int direct_write;
+    int no_read;       /* this step must not consume input */
+    size_t fd_read;    /* bytes received from the socket in this step */
+    size_t fd_sent;    /* bytes sent to the socket in this step */
+    int fd_eof;        /* the socket reported end of stream */
+    int fd_errno;      /* the socket's read error, 0 if none */
 } nt_conn;
 
 enum {
@@ -51,6 +62,8 @@ enum {
     /* A write step found a renegotiation in progress and NT_STASH_MAX bytes of
      * unread application data: it waits for a read step to take them. */
     NT_F_STASH_FULL = 8,
+    /* Socket mode: the peer ended the stream (recv returned 0). */
+    NT_F_EOF = 16,
 };
 
 #define NT_STASH_MAX (1024 * 1024)
@@ -66,6 +79,9 @@ typedef struct nt_step {
     unsigned hs_starts, hs_dones;
     int alert_recv, alert_sent;
     nt_errq *err;      /* the captured queue on SSL_ERROR_SSL / SYSCALL */
+    size_t fd_read;    /* socket mode: bytes received from the socket */
+    size_t fd_sent;    /* socket mode: bytes sent straight to the socket */
+    int fd_errno;      /* socket mode: the socket's read error, 0 if none */
 } nt_step;
 
 int nt_conn_init_method(void);
@@ -74,6 +90,10 @@ nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle);
 void nt_conn_free(SSL *s);
 nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int in_eof,
                      unsigned char *out, size_t out_cap, unsigned char *buf, size_t buf_len);
+nt_step nt_conn_step_fd(SSL *s, int op, int fd, int direct_write, unsigned char *out,
+                        size_t out_cap, unsigned char *buf, size_t buf_len);
+void nt_conn_socket_mode(SSL *s, size_t read_buffer);
+int nt_socket_readable(int fd);
 size_t nt_conn_take_overflow(SSL *s, unsigned char *dst, size_t cap);
 
 #endif

@@ -44,6 +44,8 @@ type Conn struct {
 	inOff    int
 	inSeq    uint64        // bumped on every transport read and every step that consumes input
 	reading  bool          // a goroutine is reading the transport into in's free space
+	flushing bool          // a goroutine is writing output taken from out
+	sock     *socket       // the socket fast path (conn_socket.go), nil on the general path
 	progress chan struct{} // closed (and cleared) when inSeq moves; made by waiters
 	inEOF    bool          // the transport has ended
 	out      []byte        // ciphertext waiting to be flushed
@@ -166,6 +168,7 @@ func newConn(transport net.Conn, ctx *Context, cfg ConnConfig, server bool) (*Co
 		return nil, err
 	}
 	c.ssl = ssl
+	c.initSocket()
 	if err := c.configure(); err != nil {
 		ssl.Free()
 		return nil, err
@@ -278,9 +281,17 @@ func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 	c.reserveOut(outRoom)
 	win := c.out[len(c.out):cap(c.out)]
 	c.hookErr = nil
-	st := c.ssl.Step(op, c.in[c.inOff:], c.inEOF, win, buf)
+	var st cbridge.StepResult
+	if c.sock != nil {
+		st = c.sock.step(op, win, buf, c.directWriteOKLocked())
+		if st.Flags&cbridge.FlagEOF != 0 {
+			c.inEOF = true
+		}
+	} else {
+		st = c.ssl.Step(op, c.in[c.inOff:], c.inEOF, win, buf)
+	}
 	c.inOff += st.InUsed
-	if st.InUsed > 0 {
+	if st.InUsed > 0 || st.FDRead > 0 {
 		// OpenSSL's state moved: a goroutine waiting for input retries its step.
 		c.bumpInputLocked()
 	}
@@ -347,11 +358,13 @@ func (c *Conn) flush() error {
 		}
 		c.out = c.spare[:0]
 		c.spare = nil
+		c.flushing = true
 		c.mu.Unlock()
 
 		_, err := c.transport.Write(buf)
 
 		c.mu.Lock()
+		c.flushing = false
 		if c.spare == nil {
 			c.spare = buf[:0]
 		}
@@ -444,6 +457,20 @@ func (c *Conn) fill(seq uint64) error {
 		c.mu.Lock()
 	}
 	c.reading = true
+	if c.sock != nil {
+		// OpenSSL reads the socket itself; wait until there is something.
+		c.mu.Unlock()
+		err := c.sock.waitReadable()
+		c.mu.Lock()
+		c.reading = false
+		c.bumpInputLocked()
+		closed := c.closed
+		c.mu.Unlock()
+		if err != nil && closed {
+			return net.ErrClosed
+		}
+		return err
+	}
 	if c.inOff == len(c.in) {
 		c.in, c.inOff = c.in[:0], 0
 	}
@@ -576,6 +603,9 @@ func (c *Conn) stepError(st cbridge.StepResult) error {
 	case cbridge.ErrZeroReturn:
 		return io.EOF
 	case cbridge.ErrSSL, cbridge.ErrSyscall:
+		if st.Errno != 0 && c.sock != nil {
+			return c.sock.readError(st.Errno)
+		}
 		var oe *Error
 		if errors.As(st.Err, &oe) && oe.HasReason("unexpected eof while reading") {
 			return &TruncatedError{Err: oe}
@@ -850,11 +880,15 @@ func (c *Conn) flushShutdown() error {
 	c.mu.Lock()
 	buf := c.out
 	c.out = nil
+	c.flushing = len(buf) > 0
 	c.mu.Unlock()
 	if len(buf) == 0 {
 		return nil
 	}
 	_, err := c.transport.Write(buf)
+	c.mu.Lock()
+	c.flushing = false
+	c.mu.Unlock()
 	return err
 }
 

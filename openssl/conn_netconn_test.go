@@ -56,12 +56,22 @@ func rawTCP(t *testing.T) (srv, cli net.Conn) {
 	return srv, cli
 }
 
-// transports are the two kinds of transport the table tests run over.
+// opaque hides a connection's type: over it, openssl.Conn takes its general
+// path (window BIO) even when the connection is a socket.
+type opaque struct{ net.Conn }
+
+// transports are the kinds of transport the table tests run over: TCP (the
+// socket fast path), TCP seen through another type (the general path), and
+// net.Pipe (synchronous, no half-close).
 var transports = []struct {
 	name string
 	raw  func(t *testing.T) (srv, cli net.Conn)
 }{
 	{"tcp", rawTCP},
+	{"tcp-window", func(t *testing.T) (net.Conn, net.Conn) {
+		s, c := rawTCP(t)
+		return opaque{s}, opaque{c}
+	}},
 	{"pipe", func(t *testing.T) (net.Conn, net.Conn) {
 		a, b := net.Pipe()
 		t.Cleanup(func() { a.Close(); b.Close() })

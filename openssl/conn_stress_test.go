@@ -185,6 +185,10 @@ func TestConnConcurrentBothWays(t *testing.T) {
 	tcp := pairFunc(func(t *testing.T, s, c *openssl.Context, sc, cc openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error) {
 		return tcpPair(t, s, c, sc, cc)
 	})
+	tcpWindow := pairFunc(func(t *testing.T, s, c *openssl.Context, sc, cc openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error) {
+		sraw, craw := rawTCP(t)
+		return handshakePair(t, opaque{sraw}, opaque{craw}, s, c, sc, cc)
+	})
 	pipe := pairFunc(func(t *testing.T, s, c *openssl.Context, sc, cc openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error) {
 		return pipePair(t, s, c, sc, cc)
 	})
@@ -231,6 +235,9 @@ func TestConnConcurrentBothWays(t *testing.T) {
 		{"tcp tls1.3 key updates 16MiB", tcp, sctx, cctx, 16 << 20, keyUpdates},
 		{"tcp tls1.2 16MiB", tcp, sctx, tls12, 16 << 20, nil},
 		{"tcp tls1.2 renegotiations 16MiB", tcp, renegSrv, tls12, 16 << 20, renegotiations},
+		{"tcp window BIO 32MiB", tcpWindow, sctx, cctx, 32 << 20, nil},
+		{"tcp window BIO key updates 8MiB", tcpWindow, sctx, cctx, 8 << 20, keyUpdates},
+		{"tcp window BIO tls1.2 renegotiations 8MiB", tcpWindow, renegSrv, tls12, 8 << 20, renegotiations},
 		{"unix 16MiB", unixPair, sctx, cctx, 16 << 20, nil},
 		{"pipe 8MiB", pipe, sctx, cctx, 8 << 20, nil},
 		{"pipe key updates 4MiB", pipe, sctx, cctx, 4 << 20, keyUpdates},

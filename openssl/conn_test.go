@@ -36,6 +36,7 @@ func makeTestCert(t *testing.T) *testCert {
 	tc.cert = certs[0]
 	tc.key, err = ParsePrivateKeyPEM(tc.keyPEM, nil)
 	require.NoError(t, err)
+	t.Cleanup(func() { tc.cert.Free(); tc.key.Free() })
 	return tc
 }
 
@@ -56,6 +57,8 @@ func TestConnPipeEcho(t *testing.T) {
 	require.NoError(t, err)
 	cctx, err := NewContext(ContextOptions{})
 	require.NoError(t, err)
+	// Closed here, not by the garbage collector during another test's leak count.
+	t.Cleanup(func() { sctx.Close(); cctx.Close() })
 	srv, cli := pipePair(t, sctx, cctx, ConnConfig{}, ConnConfig{ServerName: "localhost"})
 	serverDone := make(chan error, 1)
 	go func() {
@@ -103,6 +106,8 @@ func TestConnBulkBothWays(t *testing.T) {
 	require.NoError(t, err)
 	cctx, err := NewContext(ContextOptions{})
 	require.NoError(t, err)
+	// Closed here, not by the garbage collector during another test's leak count.
+	t.Cleanup(func() { sctx.Close(); cctx.Close() })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
