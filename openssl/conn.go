@@ -52,6 +52,7 @@ type Conn struct {
 	spare    []byte        // the other half of the output double buffer
 	readErr  error         // sticky: io.EOF after close_notify, or a fatal TLS error
 	writeErr error         // sticky: a failed write leaves the stream unusable
+	broken   error         // sticky: the transport's Write failed, nothing more can be sent
 	closed   bool
 	hookErr  error // an error raised by a callback during the current step
 	starts   uint32
@@ -346,8 +347,9 @@ func (c *Conn) flush() error {
 	defer c.flushMu.Unlock()
 	for {
 		c.mu.Lock()
-		if c.writeErr != nil {
-			err := c.writeErr
+		if c.broken != nil {
+			// Part of a record may have gone out: the stream cannot go on.
+			err := c.broken
 			c.mu.Unlock()
 			return err
 		}
@@ -372,7 +374,7 @@ func (c *Conn) flush() error {
 			if c.closed {
 				err = net.ErrClosed
 			}
-			// Part of a record may have gone out: the stream cannot be continued.
+			c.broken = err
 			if c.writeErr == nil {
 				c.writeErr = err
 			}
@@ -401,7 +403,7 @@ func (c *Conn) flushAsync() {
 		for {
 			_ = c.flush()
 			c.mu.Lock()
-			if len(c.out) == 0 || c.writeErr != nil {
+			if len(c.out) == 0 || c.broken != nil {
 				c.bgFlush = false
 				c.mu.Unlock()
 				return
@@ -732,9 +734,13 @@ func (c *Conn) Write(p []byte) (int, error) {
 				c.readErr = err
 			}
 		}
+		// On the socket fast path the records usually went out during the step.
+		queued := len(c.out) > 0
 		c.unlockAndReport()
-		if ferr := c.flush(); ferr != nil {
-			return total, ferr
+		if queued {
+			if ferr := c.flush(); ferr != nil {
+				return total, ferr
+			}
 		}
 		if st.Ret > 0 {
 			total += int(st.Ret)

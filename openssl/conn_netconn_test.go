@@ -602,23 +602,28 @@ func TestConnStalledPeer(t *testing.T) {
 	}
 }
 
-// A fatal error on one direction is the error of the other direction too.
+// A fatal error on one direction is the error of the other direction too,
+// and the peer is told with an alert.
 func TestConnErrorsAreSticky(t *testing.T) {
 	e := newConnEnv(t)
-	srv, cli := e.established(t, rawTCP)
-	_ = srv
-	ch := goRead(cli, 10)
-	// A record the client cannot decrypt: a forged application data record.
-	_, err := srv.Transport().Write([]byte{23, 3, 3, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20})
-	require.NoError(t, err)
-	r := waitRead(t, ch)
-	var oe *openssl.Error
-	require.ErrorAs(t, r.err, &oe)
-	_, err = cli.Read(make([]byte, 10))
-	assert.Equal(t, r.err, err, "Read fails the same way again")
-	_, err = cli.Write([]byte("x"))
-	assert.ErrorAs(t, err, &oe, "and Write reports the same failure")
-	if !errors.Is(err, r.err) {
-		t.Logf("write error %v, read error %v", err, r.err)
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			srv, cli := e.established(t, tr.raw)
+			ch := goRead(cli, 10)
+			// A record the client cannot decrypt: forged application data.
+			_, err := srv.Transport().Write([]byte{23, 3, 3, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20})
+			require.NoError(t, err)
+			r := waitRead(t, ch)
+			var oe *openssl.Error
+			require.ErrorAs(t, r.err, &oe)
+			assert.True(t, oe.HasReason("decryption failed or bad record mac"), "client got %v", r.err)
+			_, err = cli.Read(make([]byte, 10))
+			assert.Equal(t, r.err, err, "Read fails the same way again")
+			_, err = cli.Write([]byte("x"))
+			assert.True(t, errors.Is(err, r.err), "Write reports the same failure: %v", err)
+			_, err = srv.Read(make([]byte, 10))
+			require.ErrorAs(t, err, &oe)
+			assert.True(t, oe.HasReason("sslv3 alert bad record mac"), "server got %v", err)
+		})
 	}
 }

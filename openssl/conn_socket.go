@@ -27,6 +27,10 @@ import (
 // before each record OpenSSL moves what is left in the buffer to its front.
 const socketReadAhead = 0
 
+// Callbacks (keylog, sessions, SNI, ...) run inside a step, while the
+// descriptor is held: like the Conn itself, a callback must not close the
+// transport (its Close would wait for the step to end).
+
 // socket is a Conn's fast path state. Its step fields are set and read under
 // c.mu only.
 type socket struct {
@@ -135,11 +139,11 @@ func (s *socket) readError(errno syscall.Errno) error {
 }
 
 // directWriteOKLocked reports whether a step may send straight to the
-// socket: nothing older is queued or being written, writing has not failed,
+// socket: nothing older is queued or being written, the transport has not failed,
 // and the write deadline has not passed (a write must then fail, as the
 // transport's would). c.mu is held.
 func (c *Conn) directWriteOKLocked() bool {
-	if c.flushing || len(c.out) > 0 || c.writeErr != nil {
+	if c.flushing || len(c.out) > 0 || c.broken != nil {
 		return false
 	}
 	dl := c.writeDeadline.Load()
