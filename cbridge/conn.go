@@ -1,6 +1,16 @@
 package cbridge
 
 /*
+// The steps (nt_conn_step, nt_conn_step_fd) get neither noescape nor
+// nocallback: OpenSSL calls back into Go from inside SSL_read, SSL_write and
+// SSL_do_handshake (keylog, new session, SNI, ALPN, PSK, OCSP), and a
+// callback may grow the goroutine's stack, which would leave C holding a
+// stale pointer to a stack buffer had the buffer not escaped. The helpers
+// below only copy memory or look at a descriptor.
+#cgo noescape nt_conn_take_overflow
+#cgo nocallback nt_conn_take_overflow
+#cgo nocallback nt_socket_readable
+#cgo nocallback nt_conn_socket_mode
 #include "conn.h"
 */
 import "C"
