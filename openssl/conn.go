@@ -17,7 +17,9 @@ import (
 // Conn is a TLS connection run by OpenSSL over any net.Conn (TCP, a Unix
 // socket, net.Pipe, a tunnel). Go owns all transport I/O: received ciphertext
 // is lent to OpenSSL, which writes the ciphertext to send straight into Go
-// buffers; each handshake, read or write step is one call into C.
+// buffers; each handshake, read or write step is one call into C. Over a
+// *net.TCPConn or a stream *net.UnixConn, OpenSSL reads and writes the socket
+// itself during a step instead, and Go only waits (conn_socket.go).
 //
 // Conn implements net.Conn. Read and Write may run at the same time on
 // different goroutines; the SSL object is only touched under mu, and nothing
