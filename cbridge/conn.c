@@ -12,6 +12,12 @@
  * One cgo call per step: nt_conn_step runs SSL_do_handshake / SSL_read_ex (in a
  * loop while records are available) / SSL_write_ex / SSL_shutdown / a key update
  * / a renegotiation, and reports what it consumed, produced and what happened.
+ *
+ * Socket mode (nt_conn_step_fd, for TCP and Unix stream sockets): the same BIO
+ * reads the socket itself with non-blocking recv (OpenSSL reads ahead) and
+ * sends records straight to it while nothing is queued; whatever the socket
+ * does not take goes to the output window as above, and Go writes it once the
+ * socket has room. Go passes the descriptor for the duration of the call only.
  */
 #include "bridge.h"
 #include "conn.h"
