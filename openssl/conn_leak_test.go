@@ -30,7 +30,11 @@ type leakEnv struct {
 // close. Variant i also picks TLS 1.2 (every 4th), resumption with the
 // session of an earlier connection (every 10th, which also frees it), and a
 // handshake the server's ALPN callback fails (every 100th).
-func (e *leakEnv) handshakeOnce(i int, sessions chan *openssl.Session, ln net.Listener) error {
+// sessions holds one kept session per client context: a session resumes only
+// with the protocol versions of the context it came from.
+type sessionSlots map[*openssl.Context]chan *openssl.Session
+
+func (e *leakEnv) handshakeOnce(i int, slots sessionSlots, ln net.Listener) error {
 	a, b := net.Pipe()
 	if i%5 == 2 {
 		var err error
@@ -44,6 +48,7 @@ func (e *leakEnv) handshakeOnce(i int, sessions chan *openssl.Session, ln net.Li
 	if i%4 == 3 {
 		cctx = e.cctx12
 	}
+	sessions := slots[cctx]
 	if i%10 == 5 {
 		// Keep one session for a later connection; extra ones are freed.
 		ccfg.OnNewSession = func(s *openssl.Session) {
@@ -111,6 +116,7 @@ func (e *leakEnv) handshakeOnce(i int, sessions chan *openssl.Session, ln net.Li
 			_, cerr = io.ReadFull(cli, buf)
 		}
 	}
+	reused := cli.SessionReused() // before Close frees the connection
 	cli.Close()
 	<-done
 	if failing {
@@ -122,7 +128,7 @@ func (e *leakEnv) handshakeOnce(i int, sessions chan *openssl.Session, ln net.Li
 	if cerr != nil || serr != nil {
 		return fmt.Errorf("connection %d: client %v, server %v", i, cerr, serr)
 	}
-	if resumed != nil && !cli.SessionReused() {
+	if resumed != nil && !reused {
 		return fmt.Errorf("connection %d: session not resumed", i)
 	}
 	return nil
@@ -130,12 +136,14 @@ func (e *leakEnv) handshakeOnce(i int, sessions chan *openssl.Session, ln net.Li
 
 // run makes n connections on workers goroutines.
 func (e *leakEnv) run(n, workers int) error {
-	sessions := make(chan *openssl.Session, 1)
+	slots := sessionSlots{e.cctx13: make(chan *openssl.Session, 1), e.cctx12: make(chan *openssl.Session, 1)}
 	defer func() {
-		select {
-		case s := <-sessions:
-			s.Free()
-		default:
+		for _, ch := range slots {
+			select {
+			case s := <-ch:
+				s.Free()
+			default:
+			}
 		}
 	}()
 	var next atomic.Int64
@@ -155,7 +163,7 @@ func (e *leakEnv) run(n, workers int) error {
 				if i >= n {
 					return
 				}
-				if err := e.handshakeOnce(i, sessions, ln); err != nil {
+				if err := e.handshakeOnce(i, slots, ln); err != nil {
 					errs <- err
 					next.Store(int64(n)) // stop the others
 					return
@@ -204,9 +212,11 @@ func TestConnNoLeaks(t *testing.T) {
 	newEnv := func() *leakEnv {
 		sctx, err := openssl.NewContext(openssl.ContextOptions{KeyPairs: []openssl.KeyPair{{CertPEM: leaf.ChainPEM, KeyPEM: leaf.KeyPEM}}})
 		require.NoError(t, err)
-		c13, err := openssl.NewContext(openssl.ContextOptions{CA: leaf.CAPEM})
+		// Clients keep sessions (OnNewSession) only with the client cache mode on.
+		clientCache := openssl.SessCacheClient
+		c13, err := openssl.NewContext(openssl.ContextOptions{CA: leaf.CAPEM, SessionCacheMode: &clientCache})
 		require.NoError(t, err)
-		c12, err := openssl.NewContext(openssl.ContextOptions{CA: leaf.CAPEM, MaxVersion: openssl.TLS1_2})
+		c12, err := openssl.NewContext(openssl.ContextOptions{CA: leaf.CAPEM, MaxVersion: openssl.TLS1_2, SessionCacheMode: &clientCache})
 		require.NoError(t, err)
 		return &leakEnv{sctx, c13, c12}
 	}
