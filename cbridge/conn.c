@@ -12,12 +12,20 @@
  * One cgo call per step: nt_conn_step runs SSL_do_handshake / SSL_read_ex (in a
  * loop while records are available) / SSL_write_ex / SSL_shutdown / a key update
  * / a renegotiation, and reports what it consumed, produced and what happened.
+ *
+ * Socket mode (nt_conn_step_fd, for TCP and Unix stream sockets): the same BIO
+ * reads the socket itself with non-blocking recv (OpenSSL reads ahead) and
+ * sends records straight to it while nothing is queued; whatever the socket
+ * does not take goes to the output window as above, and Go writes it once the
+ * socket has room. Go passes the descriptor for the duration of the call only.
  */
 #include "bridge.h"
 #include "conn.h"
 #include "tickets.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static BIO_METHOD *win_method;
 
@@ -27,6 +35,27 @@ static int win_write(BIO *b, const char *data, int len) {
     if (c == NULL || len < 0)
         return -1;
     size_t n = (size_t)len;
+    /* Socket mode: send straight away while nothing older is queued. */
+    if (c->fd >= 0 && c->direct_write && c->out_len == 0 && c->ovf_len == c->ovf_off) {
+        while (n > 0) {
+            ssize_t k = send(c->fd, data, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0) {
+                /* Full (or failing) socket: queue the rest; Go's write of the
+                 * queue waits for room, or reports the error. */
+                c->direct_write = 0;
+                break;
+            }
+            c->fd_sent += (size_t)k;
+            data += k;
+            n -= (size_t)k;
+        }
+        if (n == 0) {
+            c->produced += (size_t)len;
+            return len;
+        }
+    }
     /* Fill the Go window first, unless older bytes already wait in overflow. */
     if (c->ovf_len == c->ovf_off && c->out != NULL && c->out_len < c->out_cap) {
         size_t room = c->out_cap - c->out_len;
@@ -62,6 +91,31 @@ static int win_read(BIO *b, char *dst, int len) {
     BIO_clear_retry_flags(b);
     if (c == NULL || len < 0)
         return -1;
+    if (c->fd >= 0) {
+        if (c->no_read) {
+            BIO_set_retry_read(b);
+            return -1;
+        }
+        for (;;) {
+            ssize_t k = recv(c->fd, dst, (size_t)len, MSG_DONTWAIT);
+            if (k > 0) {
+                c->fd_read += (size_t)k;
+                return (int)k;
+            }
+            if (k == 0) {
+                c->fd_eof = 1;
+                return 0;
+            }
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                BIO_set_retry_read(b);
+                return -1;
+            }
+            c->fd_errno = errno;
+            return -1;
+        }
+    }
     size_t avail = c->in_len - c->in_off;
     if (avail == 0) {
         if (c->in_eof)
@@ -85,10 +139,12 @@ static long win_ctrl(BIO *b, int cmd, long num, void *ptr) {
     case BIO_CTRL_DUP:
         return 1;
     case BIO_CTRL_PENDING:
-        return c ? (long)(c->in_len - c->in_off) : 0;
+        return c && c->fd < 0 ? (long)(c->in_len - c->in_off) : 0;
     case BIO_CTRL_WPENDING:
         return c ? (long)(c->out_len + (c->ovf_len - c->ovf_off)) : 0;
     case BIO_CTRL_EOF:
+        if (c != NULL && c->fd >= 0)
+            return c->fd_eof;
         return c ? (c->in_eof && c->in_off == c->in_len) : 1;
     case BIO_CTRL_GET_CLOSE:
         return BIO_get_shutdown(b);
@@ -112,6 +168,7 @@ static int win_destroy(BIO *b) {
         SSL_SESSION_free(c->hello_sess);
         free(c->ovf);
         free(c->psk_hint);
+        free(c->stash);
         free(c);
         BIO_set_data(b, NULL);
     }
@@ -179,6 +236,7 @@ nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle) {
         SSL_free(s);
         return nt_fail("BIO_new");
     }
+    c->fd = -1;
     BIO_set_data(b, c);
     SSL_set_bio(s, b, b); /* with rbio == wbio it takes the second reference itself */
     /* Set before the handle, so a failure here leaves the handle to the caller. */
@@ -202,6 +260,99 @@ nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle) {
 
 void nt_conn_free(SSL *s) { SSL_free(s); }
 
+static void set_error(SSL *s, nt_step *st, int ret);
+static void clear_errors(void);
+
+/* stash_room makes room for at least want more bytes in the stash. */
+static int stash_room(nt_conn *c, size_t want) {
+    if (c->stash_off > 0 && c->stash_off == c->stash_len)
+        c->stash_off = c->stash_len = 0;
+    if (c->stash_cap - c->stash_len >= want)
+        return 1;
+    if (c->stash_off > 0) {
+        memmove(c->stash, c->stash + c->stash_off, c->stash_len - c->stash_off);
+        c->stash_len -= c->stash_off;
+        c->stash_off = 0;
+        if (c->stash_cap - c->stash_len >= want)
+            return 1;
+    }
+    size_t cap = c->stash_cap ? c->stash_cap : 16384;
+    while (cap - c->stash_len < want)
+        cap *= 2;
+    unsigned char *p = realloc(c->stash, cap);
+    if (p == NULL)
+        return 0;
+    c->stash = p;
+    c->stash_cap = cap;
+    return 1;
+}
+
+/* take_stash copies stashed application data into buf. */
+static size_t take_stash(nt_conn *c, unsigned char *buf, size_t len) {
+    size_t avail = c->stash_len - c->stash_off;
+    size_t k = len < avail ? len : avail;
+    if (k == 0)
+        return 0;
+    memcpy(buf, c->stash + c->stash_off, k);
+    c->stash_off += k;
+    if (c->stash_off == c->stash_len) {
+        c->stash_off = c->stash_len = 0;
+        if (c->stash_cap > 64 * 1024) {
+            free(c->stash);
+            c->stash = NULL;
+            c->stash_cap = 0;
+        }
+    }
+    return k;
+}
+
+/*
+ * drive_renegotiation runs a TLS 1.2 renegotiation forward for a write step.
+ * SSL_write would run the handshake itself, but a handshake run from
+ * SSL_write fails on an application data record ("unexpected record"): only
+ * SSL_read accepts application data between renegotiation messages. So the
+ * step reads, stashing what arrives for the next read step. Returns 1 when
+ * the handshake is over (SSL_write may go on), 0 when st reports why not.
+ */
+static int renegotiating(SSL *s, nt_conn *c) {
+    if (c->reneg_deferred && c->hs_starts != c->reneg_starts)
+        c->reneg_deferred = 0;
+    return c->hs_dones > 0 && (SSL_in_init(s) || c->reneg_deferred);
+}
+
+static int drive_renegotiation(SSL *s, nt_conn *c, nt_step *st) {
+    while (renegotiating(s, c)) {
+        if (c->stash_len - c->stash_off >= NT_STASH_MAX) {
+            st->ret = -1;
+            st->ssl_err = SSL_ERROR_WANT_READ;
+            c->step_flags |= NT_F_STASH_FULL;
+            return 0;
+        }
+        if (!stash_room(c, 16384)) {
+            st->ret = -1;
+            st->ssl_err = SSL_ERROR_SSL;
+            st->err = nt_capture_or("out of memory for renegotiation data");
+            return 0;
+        }
+        size_t n = 0;
+        int ret = SSL_read_ex(s, c->stash + c->stash_len, c->stash_cap - c->stash_len, &n);
+        if (ret == 1) {
+            c->stash_len += n;
+            continue;
+        }
+        int e = SSL_get_error(s, ret);
+        if (!renegotiating(s, c) && (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_ZERO_RETURN)) {
+            /* The handshake ended; a close_notify is the reader's to report. */
+            clear_errors();
+            return 1;
+        }
+        st->ret = -1;
+        set_error(s, st, ret);
+        return 0;
+    }
+    return 1;
+}
+
 static void capture_flags(SSL *s, nt_conn *c, nt_step *st) {
     int f = 0;
     if (SSL_is_init_finished(s))
@@ -211,11 +362,20 @@ static void capture_flags(SSL *s, nt_conn *c, nt_step *st) {
         f |= NT_F_RECEIVED_SHUTDOWN;
     if (sd & SSL_SENT_SHUTDOWN)
         f |= NT_F_SENT_SHUTDOWN;
-    st->flags = f;
+    st->flags = f | c->step_flags;
     st->hs_starts = c->hs_starts;
     st->hs_dones = c->hs_dones;
     st->alert_recv = c->alert_recv;
     st->alert_sent = c->alert_sent;
+}
+
+/* clear_errors empties the thread's error queue, as every shim must before
+ * an SSL call (SSL_get_error reads the queue). Steps run per record, and a
+ * look is cheaper than clearing all the queue's slots when it is empty,
+ * as it nearly always is. */
+static void clear_errors(void) {
+    if (ERR_peek_error() != 0)
+        ERR_clear_error();
 }
 
 static void set_error(SSL *s, nt_step *st, int ret) {
@@ -224,29 +384,72 @@ static void set_error(SSL *s, nt_step *st, int ret) {
     if (e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL)
         st->err = nt_capture();
     else
-        ERR_clear_error();
+        clear_errors();
+}
+
+static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_cap,
+                    unsigned char *buf, size_t buf_len);
+
+static nt_step no_conn(void) {
+    nt_step st;
+    memset(&st, 0, sizeof st);
+    st.ret = -1;
+    st.ssl_err = SSL_ERROR_SSL;
+    st.err = nt_capture_or("connection has no window BIO");
+    return st;
 }
 
 nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int in_eof,
                      unsigned char *out, size_t out_cap, unsigned char *buf, size_t buf_len) {
-    nt_step st;
-    memset(&st, 0, sizeof st);
     nt_conn *c = nt_conn_of(s);
-    if (c == NULL) {
-        st.ret = -1;
-        st.ssl_err = SSL_ERROR_SSL;
-        st.err = nt_capture_or("connection has no window BIO");
-        return st;
-    }
-    ERR_clear_error();
+    if (c == NULL)
+        return no_conn();
+    clear_errors();
+    c->fd = -1;
     c->in = in;
     c->in_len = in_len;
     c->in_off = 0;
     c->in_eof = in_eof;
+    return step(s, c, op, out, out_cap, buf, buf_len);
+}
+
+/* nt_conn_step_fd is nt_conn_step in socket mode: input comes from the
+ * socket fd (which Go keeps open for the duration of the call), output goes
+ * to it directly while direct_write is set and nothing is queued. */
+nt_step nt_conn_step_fd(SSL *s, int op, int fd, int direct_write, unsigned char *out,
+                        size_t out_cap, unsigned char *buf, size_t buf_len) {
+    nt_conn *c = nt_conn_of(s);
+    if (c == NULL)
+        return no_conn();
+    clear_errors();
+    c->fd = fd;
+    c->direct_write = direct_write;
+    c->in = NULL;
+    c->in_len = c->in_off = 0;
+    c->in_eof = 0;
+    return step(s, c, op, out, out_cap, buf, buf_len);
+}
+
+/* nt_conn_socket_mode prepares an SSL whose steps will run in socket mode:
+ * read-ahead, so that one recv takes several records. */
+void nt_conn_socket_mode(SSL *s, size_t read_buffer) {
+    SSL_set_read_ahead(s, 1);
+    if (read_buffer > 0)
+        SSL_set_default_read_buffer_len(s, read_buffer);
+}
+
+static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_cap,
+                    unsigned char *buf, size_t buf_len) {
+    nt_step st;
+    memset(&st, 0, sizeof st);
+    c->no_read = 0;
+    c->fd_read = c->fd_sent = 0;
+    c->fd_errno = 0;
     c->out = out;
     c->out_cap = out_cap;
     c->out_len = 0;
     c->produced = 0;
+    c->step_flags = 0;
 
     int ret;
     size_t n = 0;
@@ -258,15 +461,16 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
             set_error(s, &st, ret);
         break;
     case NT_OP_READ: {
-        size_t done = 0;
-        for (;;) {
+        size_t done = take_stash(c, buf, buf_len);
+        for (; done < buf_len;) {
             ret = SSL_read_ex(s, buf + done, buf_len - done, &n);
             if (ret == 1) {
                 done += n;
                 if (done == buf_len)
                     break;
                 /* Keep going only while a whole record may be waiting. */
-                if (SSL_pending(s) == 0 && c->in_len - c->in_off < 5)
+                if (c->fd >= 0 ? !SSL_has_pending(s)
+                               : SSL_pending(s) == 0 && c->in_len - c->in_off < 5)
                     break;
                 continue;
             }
@@ -277,7 +481,7 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
                 if (e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN)
                     set_error(s, &st, ret);
                 else
-                    ERR_clear_error();
+                    clear_errors();
             } else {
                 set_error(s, &st, ret);
             }
@@ -287,18 +491,28 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
         break;
     }
     case NT_OP_WRITE:
+        if (renegotiating(s, c) && !drive_renegotiation(s, c, &st))
+            break;
         ret = SSL_write_ex(s, buf, buf_len, &n);
         st.ret = ret == 1 ? (long)n : -1;
         if (ret != 1)
             set_error(s, &st, ret);
         break;
     case NT_OP_SHUTDOWN:
+        /* SSL_shutdown refuses to run in the middle of a handshake. */
+        if (renegotiating(s, c) && !drive_renegotiation(s, c, &st))
+            break;
         ret = SSL_shutdown(s);
         st.ret = ret;
         if (ret < 0)
             set_error(s, &st, ret);
         break;
     case NT_OP_KEY_UPDATE:
+        /* These send their first message and return. The input stays for
+         * read steps: only SSL_read accepts application data that arrives
+         * between handshake messages ("unexpected record" otherwise). */
+        c->in_len = 0;
+        c->no_read = 1;
         ret = SSL_key_update(s, SSL_KEY_UPDATE_REQUESTED);
         if (ret == 1)
             ret = SSL_do_handshake(s);
@@ -306,14 +520,25 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
         if (ret != 1)
             set_error(s, &st, ret);
         break;
-    case NT_OP_RENEGOTIATE:
+    case NT_OP_RENEGOTIATE: {
+        c->in_len = 0;
+        c->no_read = 1;
+        unsigned starts = c->hs_starts;
         ret = SSL_renegotiate(s);
-        if (ret == 1)
+        /* With plaintext pending, SSL_do_handshake would start the handshake
+         * and meet that application data ("unexpected record"): leave the
+         * start to SSL_read, which takes the plaintext first. */
+        if (ret == 1 && SSL_pending(s) == 0)
             ret = SSL_do_handshake(s);
         st.ret = ret;
         if (ret != 1)
             set_error(s, &st, ret);
+        if ((ret == 1 || st.ssl_err == SSL_ERROR_WANT_READ) && c->hs_starts == starts) {
+            c->reneg_deferred = 1;
+            c->reneg_starts = starts;
+        }
         break;
+    }
     default:
         st.ret = -1;
         st.ssl_err = SSL_ERROR_SSL;
@@ -323,10 +548,16 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
     st.in_used = c->in_off;
     st.out_len = c->out_len;
     st.ovf_pending = c->ovf_len - c->ovf_off;
+    st.fd_read = c->fd_read;
+    st.fd_sent = c->fd_sent;
+    st.fd_errno = c->fd_errno;
+    if (c->fd_eof)
+        c->step_flags |= NT_F_EOF;
     capture_flags(s, c, &st);
     c->in = NULL;
     c->out = NULL;
     c->in_len = c->in_off = c->out_cap = c->out_len = 0;
+    c->fd = -1;
     return st;
 }
 
@@ -347,4 +578,14 @@ size_t nt_conn_take_overflow(SSL *s, unsigned char *dst, size_t cap) {
         }
     }
     return k;
+}
+
+int nt_socket_readable(int fd) {
+    unsigned char b;
+    ssize_t k;
+    do {
+        k = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    } while (k < 0 && errno == EINTR);
+    /* Data, end of stream and errors are all "something to read". */
+    return !(k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
 }

@@ -1,6 +1,16 @@
 package cbridge
 
 /*
+// The steps (nt_conn_step, nt_conn_step_fd) get neither noescape nor
+// nocallback: OpenSSL calls back into Go from inside SSL_read, SSL_write and
+// SSL_do_handshake (keylog, new session, SNI, ALPN, PSK, OCSP), and a
+// callback may grow the goroutine's stack, which would leave C holding a
+// stale pointer to a stack buffer had the buffer not escaped. The helpers
+// below only copy memory or look at a descriptor.
+#cgo noescape nt_conn_take_overflow
+#cgo nocallback nt_conn_take_overflow
+#cgo nocallback nt_socket_readable
+#cgo nocallback nt_conn_socket_mode
 #include "conn.h"
 */
 import "C"
@@ -8,6 +18,7 @@ import "C"
 import (
 	"runtime"
 	"runtime/cgo"
+	"syscall"
 )
 
 // SSL owns one SSL object (a TLS connection's state) with its window BIO. It
@@ -44,6 +55,11 @@ const (
 	FlagInitFinished     = int(C.NT_F_INIT_FINISHED)
 	FlagReceivedShutdown = int(C.NT_F_RECEIVED_SHUTDOWN)
 	FlagSentShutdown     = int(C.NT_F_SENT_SHUTDOWN)
+	// FlagStashFull: a write step met a renegotiation with a full stash of
+	// unread application data and did nothing; a read step must take it first.
+	FlagStashFull = int(C.NT_F_STASH_FULL)
+	// FlagEOF (socket mode): the peer ended the stream.
+	FlagEOF = int(C.NT_F_EOF)
 )
 
 // NewSSL makes an SSL from ctx with a window BIO, in server (accept) or client
@@ -98,6 +114,10 @@ type StepResult struct {
 	AlertReceived   int // last alert received (type<<8 | description), 0 if none
 	AlertSent       int // last alert sent
 	Err             error
+	// Socket mode only: bytes received from and sent straight to the socket,
+	// and the socket's read error (0 if none).
+	FDRead, FDSent int
+	Errno          syscall.Errno
 }
 
 // Step runs one engine operation. in is the ciphertext received and not yet
@@ -113,6 +133,42 @@ func (s *SSL) Step(op int, in []byte, inEOF bool, out []byte, buf []byte) StepRe
 	}
 	st := C.nt_conn_step(s.p, C.int(op), cBytes(in), C.size_t(len(in)), eof,
 		cBytes(out), C.size_t(len(out)), cBytes(buf), C.size_t(len(buf)))
+	return stepResult(op, &st)
+}
+
+// SocketMode prepares the SSL for StepFD: OpenSSL reads ahead into a buffer
+// of readBuffer bytes (0: OpenSSL's default), so one recv takes several
+// records.
+func (s *SSL) SocketMode(readBuffer int) {
+	if s == nil || s.p == nil {
+		return
+	}
+	C.nt_conn_socket_mode(s.p, C.size_t(readBuffer))
+}
+
+// StepFD is Step in socket mode: the SSL reads ciphertext from the socket fd
+// itself (non-blocking; ErrWantRead when nothing is there) and, when
+// directWrite is set, sends what it produces straight to fd until the socket
+// is full. What is not sent lands in out (and overflow), as with Step. The
+// caller keeps fd open for the duration of the call.
+func (s *SSL) StepFD(op int, fd int, directWrite bool, out []byte, buf []byte) StepResult {
+	if s == nil || s.p == nil {
+		return StepResult{Ret: -1, SSLError: ErrSSL, Err: NewError("SSL step", "nodetls", "connection is freed")}
+	}
+	direct := C.int(0)
+	if directWrite {
+		direct = 1
+	}
+	st := C.nt_conn_step_fd(s.p, C.int(op), C.int(fd), direct,
+		cBytes(out), C.size_t(len(out)), cBytes(buf), C.size_t(len(buf)))
+	return stepResult(op, &st)
+}
+
+// SocketReadable reports whether a read on the socket fd would not block:
+// data, the end of the stream or an error is waiting (recv with MSG_PEEK).
+func SocketReadable(fd int) bool { return C.nt_socket_readable(C.int(fd)) != 0 }
+
+func stepResult(op int, st *C.nt_step) StepResult {
 	r := StepResult{
 		Ret:             int64(st.ret),
 		SSLError:        int(st.ssl_err),
@@ -124,6 +180,9 @@ func (s *SSL) Step(op int, in []byte, inEOF bool, out []byte, buf []byte) StepRe
 		HandshakeDones:  uint32(st.hs_dones),
 		AlertReceived:   int(st.alert_recv),
 		AlertSent:       int(st.alert_sent),
+		FDRead:          int(st.fd_read),
+		FDSent:          int(st.fd_sent),
+		Errno:           syscall.Errno(st.fd_errno),
 	}
 	if st.err != nil {
 		r.Err = takeErr(stepOpName(op), st.err)

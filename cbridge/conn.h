@@ -17,6 +17,17 @@ typedef struct nt_conn {
     unsigned char *ovf;
     size_t ovf_len, ovf_off, ovf_cap;
     size_t produced;
+    /* Application data read by a write step during a TLS 1.2 renegotiation
+     * (OpenSSL accepts it only from SSL_read): C memory, handed out by the
+     * next read step before anything else. */
+    unsigned char *stash;
+    size_t stash_len, stash_off, stash_cap;
+    int step_flags; /* NT_F_* bits the current step adds */
+    /* A renegotiation was asked for but OpenSSL put off its start (plaintext
+     * or part of a record was waiting): until hs_starts moves past
+     * reneg_starts, write steps must let SSL_read start it. */
+    int reneg_deferred;
+    unsigned reneg_starts;
     /* Events seen by the info callback. */
     unsigned hs_starts, hs_dones;
     int alert_recv, alert_sent;
@@ -33,6 +44,17 @@ typedef struct nt_conn {
     unsigned char hello_id[SSL_MAX_SSL_SESSION_ID_LENGTH];
     size_t hello_id_len;
     SSL_SESSION *hello_sess;
+    /* Socket mode (valid only during a step): the BIO reads the socket fd
+     * itself (non-blocking), and sends to it when direct_write allows and
+     * nothing is queued; what the socket does not take is queued in the
+     * output window as usual. fd is -1 in window mode. */
+    int fd;
+    int direct_write;
+    int no_read;       /* this step must not consume input */
+    size_t fd_read;    /* bytes received from the socket in this step */
+    size_t fd_sent;    /* bytes sent to the socket in this step */
+    int fd_eof;        /* the socket reported end of stream */
+    int fd_errno;      /* the socket's read error, 0 if none */
 } nt_conn;
 
 enum {
@@ -48,7 +70,14 @@ enum {
     NT_F_INIT_FINISHED = 1,
     NT_F_RECEIVED_SHUTDOWN = 2,
     NT_F_SENT_SHUTDOWN = 4,
+    /* A write step found a renegotiation in progress and NT_STASH_MAX bytes of
+     * unread application data: it waits for a read step to take them. */
+    NT_F_STASH_FULL = 8,
+    /* Socket mode: the peer ended the stream (recv returned 0). */
+    NT_F_EOF = 16,
 };
+
+#define NT_STASH_MAX (1024 * 1024)
 
 /* What one engine step did. */
 typedef struct nt_step {
@@ -61,6 +90,9 @@ typedef struct nt_step {
     unsigned hs_starts, hs_dones;
     int alert_recv, alert_sent;
     nt_errq *err;      /* the captured queue on SSL_ERROR_SSL / SYSCALL */
+    size_t fd_read;    /* socket mode: bytes received from the socket */
+    size_t fd_sent;    /* socket mode: bytes sent straight to the socket */
+    int fd_errno;      /* socket mode: the socket's read error, 0 if none */
 } nt_step;
 
 int nt_conn_init_method(void);
@@ -69,6 +101,10 @@ nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle);
 void nt_conn_free(SSL *s);
 nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int in_eof,
                      unsigned char *out, size_t out_cap, unsigned char *buf, size_t buf_len);
+nt_step nt_conn_step_fd(SSL *s, int op, int fd, int direct_write, unsigned char *out,
+                        size_t out_cap, unsigned char *buf, size_t buf_len);
+void nt_conn_socket_mode(SSL *s, size_t read_buffer);
+int nt_socket_readable(int fd);
 size_t nt_conn_take_overflow(SSL *s, unsigned char *dst, size_t cap);
 
 #endif

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-
 var tlsVersions = []struct {
 	name string
 	v    openssl.ProtocolVersion

@@ -17,7 +17,9 @@ import (
 // Conn is a TLS connection run by OpenSSL over any net.Conn (TCP, a Unix
 // socket, net.Pipe, a tunnel). Go owns all transport I/O: received ciphertext
 // is lent to OpenSSL, which writes the ciphertext to send straight into Go
-// buffers; each handshake, read or write step is one call into C.
+// buffers; each handshake, read or write step is one call into C. Over a
+// *net.TCPConn or a stream *net.UnixConn, OpenSSL reads and writes the socket
+// itself during a step instead, and Go only waits (conn_socket.go).
 //
 // Conn implements net.Conn. Read and Write may run at the same time on
 // different goroutines; the SSL object is only touched under mu, and nothing
@@ -38,31 +40,35 @@ type Conn struct {
 
 	// mu guards ssl and every field below; it is held for C calls and
 	// bookkeeping only, never while waiting on the transport.
-	mu        sync.Mutex
-	ssl       *cbridge.SSL
-	in        []byte // received ciphertext; in[inOff:] is not yet consumed
-	inOff     int
-	inSeq     uint64 // bumped on every transport read
-	inEOF     bool   // the transport has ended
-	out       []byte // ciphertext waiting to be flushed
-	spare     []byte // the other half of the output double buffer
-	readErr   error  // sticky: io.EOF after close_notify, or a fatal TLS error
-	writeErr  error  // sticky: a failed write leaves the stream unusable
-	closed    bool
-	hookErr   error // an error raised by a callback during the current step
-	starts    uint32
-	dones     uint32
-	maxFrag   int
-	events    []connEvent   // handshake events to report once mu is released
-	curCtx    *Context      // the context after an SNI switch
-	bgFlush   bool          // a background flusher is running
-	inInit    bool          // the last step left a handshake in progress (a renegotiation, after the first)
-	stash     []byte        // plaintext that Write read while driving a renegotiation, for Read
-	hideInput bool          // the next step sees no received ciphertext (controlStep)
-	progress  chan struct{} // closed when a transport read or a handshake ends (fill waits on it)
-	// reading is set while one goroutine reads the transport (outside mu); it
-	// alone may move or grow in, and others wait for it in fill.
-	reading bool
+	mu       sync.Mutex
+	ssl      *cbridge.SSL
+	in       []byte // received ciphertext; in[inOff:] is not yet consumed
+	inOff    int
+	inSeq    uint64        // bumped on every transport read and every step that consumes input
+	reading  bool          // a goroutine is reading the transport into in's free space
+	flushing bool          // a goroutine is writing output taken from out
+	sock     *socket       // the socket fast path (conn_socket.go), nil on the general path
+	progress chan struct{} // closed (and cleared) when inSeq moves; made by waiters
+	inEOF    bool          // the transport has ended
+	out      []byte        // ciphertext waiting to be flushed
+	spare    []byte        // the other half of the output double buffer
+	readErr  error         // sticky: io.EOF after close_notify, or a fatal TLS error
+	writeErr error         // sticky: a failed write leaves the stream unusable
+	broken   error         // sticky: the transport's Write failed, nothing more can be sent
+	closed   bool
+	hookErr  error // an error raised by a callback during the current step
+	starts   uint32
+	dones    uint32
+	maxFrag  int
+	events   []connEvent // handshake events to report once mu is released
+	curCtx   *Context    // the context after an SNI switch
+	bgFlush  bool        // a background flusher is running
+
+	// writers counts Writes in progress: Close does not wait behind one (it
+	// may be blocked on a peer that does not read) to send close_notify.
+	writers atomic.Int32
+	// writeDeadline is the write deadline in Unix nanoseconds (0: none).
+	writeDeadline atomic.Int64
 
 	// flushMu lets one goroutine at a time write the transport.
 	flushMu sync.Mutex
@@ -196,6 +202,7 @@ func newConn(transport net.Conn, ctx *Context, cfg ConnConfig, server bool) (*Co
 		return nil, err
 	}
 	c.ssl = ssl
+	c.initSocket()
 	if err := c.configure(); err != nil {
 		ssl.Free()
 		return nil, err
@@ -311,12 +318,20 @@ func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 	c.reserveOut(outRoom)
 	win := c.out[len(c.out):cap(c.out)]
 	c.hookErr = nil
-	in, inEOF := c.in[c.inOff:], c.inEOF
-	if c.hideInput {
-		in, inEOF = nil, false
+	var st cbridge.StepResult
+	if c.sock != nil {
+		st = c.sock.step(op, win, buf, c.directWriteOKLocked())
+		if st.Flags&cbridge.FlagEOF != 0 {
+			c.inEOF = true
+		}
+	} else {
+		st = c.ssl.Step(op, c.in[c.inOff:], c.inEOF, win, buf)
 	}
-	st := c.ssl.Step(op, in, inEOF, win, buf)
 	c.inOff += st.InUsed
+	if st.InUsed > 0 || st.FDRead > 0 {
+		// OpenSSL's state moved: a goroutine waiting for input retries its step.
+		c.bumpInputLocked()
+	}
 	c.out = c.out[:len(c.out)+st.OutLen]
 	for st.OverflowPending > 0 {
 		c.reserveOut(st.OverflowPending)
@@ -334,9 +349,7 @@ func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 	for c.dones < st.HandshakeDones {
 		c.dones++
 		c.events = append(c.events, connEvent{count: c.dones})
-		c.notifyLocked()
 	}
-	c.inInit = st.Flags&cbridge.FlagInitFinished == 0
 	return st
 }
 
@@ -370,8 +383,9 @@ func (c *Conn) flush() error {
 	defer c.flushMu.Unlock()
 	for {
 		c.mu.Lock()
-		if c.writeErr != nil {
-			err := c.writeErr
+		if c.broken != nil {
+			// Part of a record may have gone out: the stream cannot go on.
+			err := c.broken
 			c.mu.Unlock()
 			return err
 		}
@@ -382,17 +396,24 @@ func (c *Conn) flush() error {
 		}
 		c.out = c.spare[:0]
 		c.spare = nil
+		c.flushing = true
 		c.mu.Unlock()
 
 		_, err := c.transport.Write(buf)
 
 		c.mu.Lock()
+		c.flushing = false
 		if c.spare == nil {
 			c.spare = buf[:0]
 		}
 		if err != nil {
-			// Part of a record may have gone out: the stream cannot be continued.
-			c.writeErr = err
+			if c.closed {
+				err = net.ErrClosed
+			}
+			c.broken = err
+			if c.writeErr == nil {
+				c.writeErr = err
+			}
 		}
 		c.mu.Unlock()
 		if err != nil {
@@ -418,7 +439,7 @@ func (c *Conn) flushAsync() {
 		for {
 			_ = c.flush()
 			c.mu.Lock()
-			if len(c.out) == 0 || c.writeErr != nil {
+			if len(c.out) == 0 || c.broken != nil {
 				c.bgFlush = false
 				c.mu.Unlock()
 				return
@@ -428,34 +449,65 @@ func (c *Conn) flushAsync() {
 	}()
 }
 
-// fill reads more ciphertext from the transport, unless someone else did since
-// the caller's step (seq), in which case the caller just retries. One
-// goroutine at a time reads the transport (c.reading); the others wait for it
-// to finish, or for a handshake to end, and then retry their step rather than
-// read in turn: a Read may complete the renegotiation a Write is waiting for
-// and then block for data the peer only sends once that Write is done.
+// bumpInputLocked records that new input arrived or was consumed, and wakes
+// the goroutines waiting for it. c.mu is held.
+func (c *Conn) bumpInputLocked() {
+	c.inSeq++
+	if c.progress != nil {
+		close(c.progress)
+		c.progress = nil
+	}
+}
+
+// fill reads more ciphertext from the transport, unless the input moved since
+// the caller's step (seq), in which case the caller just retries its step.
+// One goroutine at a time reads the transport; the others wait until it has
+// read or until some step consumes input (a Write waiting for renegotiation
+// messages may find that a Read has already processed them). A Write waits
+// no longer than its write deadline; the transport's read deadline bounds
+// the read itself.
 func (c *Conn) fill(seq uint64) error {
 	c.mu.Lock()
-	if c.inSeq != seq {
-		c.mu.Unlock()
-		return nil
-	}
-	if c.closed {
-		c.mu.Unlock()
-		return net.ErrClosed
-	}
-	if c.reading {
+	for {
+		if c.inSeq != seq {
+			c.mu.Unlock()
+			return nil
+		}
+		if c.closed {
+			c.mu.Unlock()
+			return net.ErrClosed
+		}
+		if c.inEOF {
+			c.mu.Unlock()
+			return io.ErrUnexpectedEOF
+		}
+		if !c.reading {
+			break
+		}
 		if c.progress == nil {
 			c.progress = make(chan struct{})
 		}
 		ch := c.progress
 		c.mu.Unlock()
-		<-ch
-		return nil
+		if err := c.waitProgress(ch); err != nil {
+			return err
+		}
+		c.mu.Lock()
 	}
-	if c.inEOF {
+	c.reading = true
+	if c.sock != nil {
+		// OpenSSL reads the socket itself; wait until there is something.
 		c.mu.Unlock()
-		return io.ErrUnexpectedEOF
+		err := c.sock.waitReadable()
+		c.mu.Lock()
+		c.reading = false
+		c.bumpInputLocked()
+		closed := c.closed
+		c.mu.Unlock()
+		if err != nil && closed {
+			return net.ErrClosed
+		}
+		return err
 	}
 	if c.inOff == len(c.in) {
 		c.in, c.inOff = c.in[:0], 0
@@ -472,7 +524,6 @@ func (c *Conn) fill(seq uint64) error {
 		}
 	}
 	tail := c.in[len(c.in):cap(c.in)]
-	c.reading = true
 	c.mu.Unlock()
 
 	n, err := c.transport.Read(tail)
@@ -480,13 +531,13 @@ func (c *Conn) fill(seq uint64) error {
 	c.mu.Lock()
 	c.reading = false
 	c.in = c.in[:len(c.in)+n]
-	c.inSeq++
+	// Bumped on errors too: waiters retry and meet the error themselves.
+	c.bumpInputLocked()
 	if errors.Is(err, io.EOF) {
 		c.inEOF = true
 		err = nil
 	}
 	closed := c.closed
-	c.notifyLocked()
 	c.mu.Unlock()
 	if err != nil && closed {
 		return net.ErrClosed
@@ -494,12 +545,20 @@ func (c *Conn) fill(seq uint64) error {
 	return err
 }
 
-// notifyLocked wakes goroutines waiting in fill for the transport reader or a
-// handshake to finish. c.mu is held.
-func (c *Conn) notifyLocked() {
-	if c.progress != nil {
-		close(c.progress)
-		c.progress = nil
+// waitProgress waits for ch to close, or for the write deadline to pass.
+func (c *Conn) waitProgress(ch <-chan struct{}) error {
+	dl := c.writeDeadline.Load()
+	if dl == 0 {
+		<-ch
+		return nil
+	}
+	t := time.NewTimer(time.Until(time.Unix(0, dl)))
+	defer t.Stop()
+	select {
+	case <-ch:
+		return nil
+	case <-t.C:
+		return os.ErrDeadlineExceeded
 	}
 }
 
@@ -586,6 +645,9 @@ func (c *Conn) stepError(st cbridge.StepResult) error {
 	case cbridge.ErrZeroReturn:
 		return io.EOF
 	case cbridge.ErrSSL, cbridge.ErrSyscall:
+		if st.Errno != 0 && c.sock != nil {
+			return c.sock.readError(st.Errno)
+		}
 		var oe *Error
 		if errors.As(st.Err, &oe) && oe.HasReason("unexpected eof while reading") {
 			return &TruncatedError{Err: oe}
@@ -643,15 +705,6 @@ func (c *Conn) Read(p []byte) (int, error) {
 			c.mu.Unlock()
 			return 0, net.ErrClosed
 		}
-		if len(c.stash) > 0 {
-			n := copy(p, c.stash)
-			c.stash = c.stash[n:]
-			if len(c.stash) == 0 {
-				c.stash = nil
-			}
-			c.mu.Unlock()
-			return n, nil
-		}
 		if c.readErr != nil {
 			err := c.readErr
 			c.mu.Unlock()
@@ -665,6 +718,10 @@ func (c *Conn) Read(p []byte) (int, error) {
 		}
 		if st.SSLError != cbridge.ErrNone && st.SSLError != cbridge.ErrWantRead {
 			c.readErr = c.stepError(st)
+			if c.readErr != io.EOF && c.writeErr == nil {
+				// OpenSSL has failed the connection: writing fails the same way.
+				c.writeErr = c.readErr
+			}
 		}
 		err := c.readErr
 		hasOut := len(c.out) > 0
@@ -686,10 +743,13 @@ func (c *Conn) Read(p []byte) (int, error) {
 
 // Write encrypts and sends p.
 func (c *Conn) Write(p []byte) (int, error) {
+	c.writers.Add(1)
+	defer c.writers.Add(-1)
 	if err := c.Handshake(context.Background()); err != nil {
 		return 0, err
 	}
 	total := 0
+	var pause time.Duration
 	for len(p) > 0 {
 		chunk := min(len(p), writeChunk)
 		c.mu.Lock()
@@ -703,24 +763,24 @@ func (c *Conn) Write(p []byte) (int, error) {
 			return total, err
 		}
 		seq := c.inSeq
-		if c.hsDone.Load() && c.inInit {
-			// A renegotiation is in progress and needs the peer's messages.
-			if err := c.driveRenegotiationLocked(seq); err != nil {
-				return total, err
-			}
-			continue
-		}
 		records := (chunk + c.maxFrag - 1) / c.maxFrag
 		st := c.stepLocked(cbridge.OpWrite, p[:chunk], chunk+records*recordOverlay+controlRoom)
 		var err error
 		if st.Ret <= 0 && st.SSLError != cbridge.ErrWantRead {
 			err = c.stepError(st)
 			c.writeErr = err
+			if c.readErr == nil {
+				// OpenSSL has failed the connection: reading fails the same way.
+				c.readErr = err
+			}
 		}
-		renegotiating := c.inInit
+		// On the socket fast path the records usually went out during the step.
+		queued := len(c.out) > 0
 		c.unlockAndReport()
-		if ferr := c.flush(); ferr != nil {
-			return total, ferr
+		if queued {
+			if ferr := c.flush(); ferr != nil {
+				return total, ferr
+			}
 		}
 		if st.Ret > 0 {
 			total += int(st.Ret)
@@ -730,9 +790,15 @@ func (c *Conn) Write(p []byte) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		if renegotiating {
-			continue // driveRenegotiationLocked reads the peer's messages
+		if st.Flags&cbridge.FlagStashFull != 0 {
+			// A renegotiation is waiting behind unread application data that
+			// only Read can hand over.
+			if err := c.pauseWrite(&pause); err != nil {
+				return total, err
+			}
+			continue
 		}
+		// A renegotiation in progress needs the peer's messages first.
 		if err := c.fill(seq); err != nil {
 			return total, err
 		}
@@ -740,66 +806,56 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return total, nil
 }
 
-// driveRenegotiationLocked lets Write advance a renegotiation. SSL_write
-// would read the peer's handshake messages itself, but OpenSSL accepts
-// application data that arrives during a renegotiation only inside SSL_read
-// (from SSL_write it is a fatal "unexpected record", or a record OpenSSL holds
-// back until the next SSL_read). So Write runs a read step, keeps whatever
-// plaintext it returns for Read, and reads the transport when the step needs
-// more. It is entered with c.mu held and returns with it released.
-func (c *Conn) driveRenegotiationLocked(seq uint64) error {
-	buf := make([]byte, 16*1024)
-	st := c.stepLocked(cbridge.OpRead, buf, controlRoom)
-	if st.Ret > 0 {
-		c.stash = append(c.stash, buf[:st.Ret]...)
+// pauseWrite waits a little (longer each time) before a Write tries again,
+// ending early with net.ErrClosed or os.ErrDeadlineExceeded.
+func (c *Conn) pauseWrite(d *time.Duration) error {
+	*d = min(max(2**d, time.Millisecond), 20*time.Millisecond)
+	if dl := c.writeDeadline.Load(); dl != 0 && time.Now().UnixNano() >= dl {
+		return os.ErrDeadlineExceeded
 	}
-	// Read the transport only if the step could not go on and the handshake
-	// still waits for the peer.
-	wantRead := st.Ret <= 0 && st.SSLError == cbridge.ErrWantRead && c.inInit
-	var err error
-	if st.SSLError != cbridge.ErrNone && st.SSLError != cbridge.ErrWantRead {
-		c.readErr = c.stepError(st)
-		if c.inInit {
-			// The handshake cannot finish: the write cannot either.
-			err = c.readErr
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			c.writeErr = err
-		}
+	time.Sleep(*d)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
 	}
-	c.unlockAndReport()
-	if ferr := c.flush(); ferr != nil && err == nil {
-		err = ferr
-	}
-	if err != nil || !wantRead {
-		return err
-	}
-	return c.fill(seq)
+	return nil
 }
 
 // shutdownLocked sends close_notify if the handshake finished and none was
 // sent. It reports whether output is waiting. c.mu is held.
 func (c *Conn) shutdownLocked() bool {
+	_, pending := c.shutdownStepLocked()
+	return pending
+}
+
+// shutdownStepLocked is shutdownLocked that also returns the step, whose
+// SSLError is ErrWantRead when a renegotiation must end before close_notify
+// can go (the peer's messages are needed). c.mu is held.
+func (c *Conn) shutdownStepLocked() (cbridge.StepResult, bool) {
 	if c.ssl == nil || !c.hsDone.Load() || c.hsErr != nil || c.writeErr != nil {
-		return false
+		return cbridge.StepResult{}, false
 	}
 	st := c.stepLocked(cbridge.OpShutdown, nil, 256)
-	_ = st
-	return len(c.out) > 0
+	return st, len(c.out) > 0
 }
 
 // Close sends close_notify (after a completed handshake), closes the
-// transport and frees the connection. Later calls return net.ErrClosed.
+// transport and frees the connection. Later calls return net.ErrClosed. As
+// with crypto/tls, a Close during a Write only closes the transport: the
+// Write may be blocked on a peer that does not read, and Close is how a
+// caller breaks it.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return net.ErrClosed
 	}
-	pending := c.shutdownLocked()
+	pending := false
+	if c.writers.Load() == 0 {
+		pending = c.shutdownLocked()
+	}
 	c.closed = true
-	c.notifyLocked()
 	c.mu.Unlock()
 	if pending {
 		_ = c.transport.SetWriteDeadline(time.Now().Add(closeTimeout))
@@ -820,12 +876,33 @@ func (c *Conn) CloseWrite() error {
 	if err := c.Handshake(context.Background()); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return net.ErrClosed
+	var pause time.Duration
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return net.ErrClosed
+		}
+		seq := c.inSeq
+		st, _ := c.shutdownStepLocked()
+		if st.SSLError != cbridge.ErrWantRead {
+			break // with c.mu held
+		}
+		// close_notify waits for a renegotiation in progress to end.
+		c.unlockAndReport()
+		if err := c.flush(); err != nil {
+			return err
+		}
+		var err error
+		if st.Flags&cbridge.FlagStashFull != 0 {
+			err = c.pauseWrite(&pause)
+		} else {
+			err = c.fill(seq)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	c.shutdownLocked()
 	if c.writeErr == nil {
 		c.writeErr = errWriteAfterEnd
 	}
@@ -849,11 +926,15 @@ func (c *Conn) flushShutdown() error {
 	c.mu.Lock()
 	buf := c.out
 	c.out = nil
+	c.flushing = len(buf) > 0
 	c.mu.Unlock()
 	if len(buf) == 0 {
 		return nil
 	}
 	_, err := c.transport.Write(buf)
+	c.mu.Lock()
+	c.flushing = false
+	c.mu.Unlock()
 	return err
 }
 
@@ -864,11 +945,27 @@ func (c *Conn) LocalAddr() net.Addr { return c.transport.LocalAddr() }
 func (c *Conn) RemoteAddr() net.Addr { return c.transport.RemoteAddr() }
 
 // SetDeadline sets the transport's read and write deadlines.
-func (c *Conn) SetDeadline(t time.Time) error { return c.transport.SetDeadline(t) }
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.noteWriteDeadline(t)
+	return c.transport.SetDeadline(t)
+}
 
 // SetReadDeadline sets the transport's read deadline.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.transport.SetReadDeadline(t) }
 
 // SetWriteDeadline sets the transport's write deadline. A write that times out
 // leaves the TLS stream unusable, as with crypto/tls.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.transport.SetWriteDeadline(t) }
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.noteWriteDeadline(t)
+	return c.transport.SetWriteDeadline(t)
+}
+
+// noteWriteDeadline remembers the write deadline for the waits a Write does
+// without touching the transport.
+func (c *Conn) noteWriteDeadline(t time.Time) {
+	if t.IsZero() {
+		c.writeDeadline.Store(0)
+	} else {
+		c.writeDeadline.Store(t.UnixNano())
+	}
+}

@@ -359,12 +359,11 @@ func (c *Conn) controlStep(op int) error {
 		c.mu.Unlock()
 		return net.ErrClosed
 	}
-	// The operation only has to send its message. Received records are left
-	// for Read: SSL_do_handshake would treat application data in them as an
+	// The operation only has to send its message; the step leaves received
+	// records for Read (nt_conn_step reads nothing for these operations):
+	// SSL_do_handshake would treat application data in them as an
 	// unexpected record.
-	c.hideInput = true
 	st := c.stepLocked(op, nil, controlRoom)
-	c.hideInput = false
 	var err error
 	if st.Ret != 1 && st.SSLError != cbridge.ErrWantRead {
 		err = c.stepError(st)

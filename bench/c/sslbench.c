@@ -1,0 +1,266 @@
+/*
+ * sslbench.c — the plain C OpenSSL contender of nodetls's benchmark.
+ *
+ * One process, two threads (server and client) over loopback TCP, socket BIOs,
+ * blocking SSL_read / SSL_write: the way a C program typically uses OpenSSL.
+ *
+ *   sslbench throughput -cert F -key F -ca F -version 1.2|1.3 -cipher NAME
+ *            -bytes N -chunk N -dir c2s|s2c [-readahead]
+ *   sslbench handshake  -cert F -key F -ca F -version 1.2|1.3 -cipher NAME -count N
+ *
+ * Prints one line: "cipher=... version=... bytes=N seconds=S" or
+ * "cipher=... version=... handshakes=N seconds=S". The clock starts when both
+ * handshakes are done and stops when the receiver has every byte.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *cert_file, *key_file, *ca_file, *cipher = "", *dir = "c2s";
+static int version = 13, readahead = 0;
+static long long total_bytes = 1LL << 30, count = 1000;
+static size_t chunk = 16384;
+static int listen_fd;
+static struct sockaddr_in addr;
+static SSL_CTX *sctx, *cctx;
+static pthread_barrier_t ready;
+
+static void die(const char *what) {
+    fprintf(stderr, "sslbench: %s\n", what);
+    ERR_print_errors_fp(stderr);
+    exit(1);
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void setup_ctx(SSL_CTX *ctx) {
+    int v = version == 12 ? TLS1_2_VERSION : TLS1_3_VERSION;
+    if (!SSL_CTX_set_min_proto_version(ctx, v) || !SSL_CTX_set_max_proto_version(ctx, v))
+        die("set version");
+    if (version == 13) {
+        if (*cipher && !SSL_CTX_set_ciphersuites(ctx, cipher))
+            die("set ciphersuites");
+    } else if (*cipher && !SSL_CTX_set_cipher_list(ctx, cipher)) {
+        die("set cipher list");
+    }
+    if (readahead)
+        SSL_CTX_set_read_ahead(ctx, 1);
+}
+
+static void make_contexts(void) {
+    sctx = SSL_CTX_new(TLS_server_method());
+    cctx = SSL_CTX_new(TLS_client_method());
+    if (sctx == NULL || cctx == NULL)
+        die("SSL_CTX_new");
+    setup_ctx(sctx);
+    setup_ctx(cctx);
+    if (SSL_CTX_use_certificate_chain_file(sctx, cert_file) != 1 ||
+        SSL_CTX_use_PrivateKey_file(sctx, key_file, SSL_FILETYPE_PEM) != 1)
+        die("load server key pair");
+    if (SSL_CTX_load_verify_locations(cctx, ca_file, NULL) != 1)
+        die("load CA");
+    SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
+}
+
+static void make_listener(void) {
+    listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+        listen(listen_fd, 128) != 0 || getsockname(listen_fd, (struct sockaddr *)&addr, &len) != 0)
+        die("listen");
+}
+
+static void nodelay(int fd) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static SSL *accept_tls(void) {
+    int fd = accept(listen_fd, NULL, NULL);
+    if (fd < 0)
+        die("accept");
+    nodelay(fd);
+    SSL *s = SSL_new(sctx);
+    SSL_set_fd(s, fd);
+    if (SSL_accept(s) != 1)
+        die("SSL_accept");
+    return s;
+}
+
+static SSL *connect_tls(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0)
+        die("connect");
+    nodelay(fd);
+    SSL *s = SSL_new(cctx);
+    SSL_set_fd(s, fd);
+    SSL_set_tlsext_host_name(s, "localhost");
+    if (SSL_connect(s) != 1)
+        die("SSL_connect");
+    return s;
+}
+
+static void close_tls(SSL *s) {
+    int fd = SSL_get_fd(s);
+    SSL_free(s);
+    close(fd);
+}
+
+static void send_all(SSL *s) {
+    unsigned char *buf = malloc(chunk);
+    for (size_t i = 0; i < chunk; i++)
+        buf[i] = (unsigned char)(i * 131 + 7);
+    long long left = total_bytes;
+    while (left > 0) {
+        int n = (int)(left < (long long)chunk ? left : (long long)chunk);
+        if (SSL_write(s, buf, n) != n)
+            die("SSL_write");
+        left -= n;
+    }
+    free(buf);
+}
+
+static long long recv_all(SSL *s) {
+    unsigned char *buf = malloc(chunk);
+    long long got = 0;
+    while (got < total_bytes) {
+        int n = SSL_read(s, buf, (int)chunk);
+        if (n <= 0)
+            die("SSL_read");
+        got += n;
+    }
+    free(buf);
+    return got;
+}
+
+/* ---- throughput ---- */
+
+static SSL *srv_ssl;
+static double t_end;
+static long long received;
+
+static void *tp_server(void *arg) {
+    (void)arg;
+    srv_ssl = accept_tls();
+    pthread_barrier_wait(&ready);
+    if (strcmp(dir, "c2s") == 0) {
+        received = recv_all(srv_ssl);
+        t_end = now();
+    } else {
+        send_all(srv_ssl);
+    }
+    pthread_barrier_wait(&ready);
+    return NULL;
+}
+
+static void throughput(void) {
+    pthread_t th;
+    pthread_barrier_init(&ready, NULL, 2);
+    pthread_create(&th, NULL, tp_server, NULL);
+    SSL *cli = connect_tls();
+    pthread_barrier_wait(&ready);
+    double t0 = now();
+    if (strcmp(dir, "c2s") == 0) {
+        send_all(cli);
+    } else {
+        received = recv_all(cli);
+        t_end = now();
+    }
+    pthread_barrier_wait(&ready);
+    pthread_join(th, NULL);
+    printf("cipher=%s version=%s bytes=%lld seconds=%.6f\n", SSL_get_cipher_name(cli),
+           SSL_get_version(cli), received, t_end - t0);
+    SSL_shutdown(cli);
+    close_tls(cli);
+    close_tls(srv_ssl);
+}
+
+/* ---- handshakes ---- */
+
+static void *hs_server(void *arg) {
+    (void)arg;
+    for (long long i = 0; i < count; i++) {
+        SSL *s = accept_tls();
+        SSL_shutdown(s);
+        close_tls(s);
+    }
+    return NULL;
+}
+
+static void handshakes(void) {
+    pthread_t th;
+    char name[64] = "", ver[16] = "";
+    double t0 = now();
+    pthread_create(&th, NULL, hs_server, NULL);
+    for (long long i = 0; i < count; i++) {
+        SSL *s = connect_tls();
+        if (i == 0) {
+            snprintf(name, sizeof name, "%s", SSL_get_cipher_name(s));
+            snprintf(ver, sizeof ver, "%s", SSL_get_version(s));
+        }
+        unsigned char b[256];
+        while (SSL_read(s, b, sizeof b) > 0) {
+        }
+        close_tls(s);
+    }
+    pthread_join(th, NULL);
+    double t1 = now();
+    printf("cipher=%s version=%s handshakes=%lld seconds=%.6f\n", name, ver, count, t1 - t0);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2)
+        die("usage: sslbench throughput|handshake [options]");
+    const char *mode = argv[1];
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-readahead") == 0) {
+            readahead = 1;
+            continue;
+        }
+        if (v == NULL)
+            die("option without a value");
+        i++;
+        if (strcmp(a, "-cert") == 0) cert_file = v;
+        else if (strcmp(a, "-key") == 0) key_file = v;
+        else if (strcmp(a, "-ca") == 0) ca_file = v;
+        else if (strcmp(a, "-cipher") == 0) cipher = v;
+        else if (strcmp(a, "-dir") == 0) dir = v;
+        else if (strcmp(a, "-version") == 0) version = strcmp(v, "1.2") == 0 ? 12 : 13;
+        else if (strcmp(a, "-bytes") == 0) total_bytes = atoll(v);
+        else if (strcmp(a, "-chunk") == 0) chunk = (size_t)atoll(v);
+        else if (strcmp(a, "-count") == 0) count = atoll(v);
+        else die("unknown option");
+    }
+    if (cert_file == NULL || key_file == NULL || ca_file == NULL)
+        die("-cert, -key and -ca are required");
+    make_contexts();
+    make_listener();
+    if (strcmp(mode, "throughput") == 0)
+        throughput();
+    else if (strcmp(mode, "handshake") == 0)
+        handshakes();
+    else
+        die("unknown mode");
+    close(listen_fd);
+    SSL_CTX_free(sctx);
+    SSL_CTX_free(cctx);
+    return 0;
+}
