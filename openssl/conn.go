@@ -377,7 +377,7 @@ func (c *Conn) flush() error {
 // deadlock. Output order is kept by flushMu; a write error becomes sticky.
 func (c *Conn) flushAsync() {
 	c.mu.Lock()
-	if c.bgFlush || len(c.out) == 0 {
+	if c.bgFlush || len(c.out) == 0 || c.closed {
 		c.mu.Unlock()
 		return
 	}
