@@ -52,6 +52,7 @@ type Socket struct {
 	authErr        *Error
 	secured        bool
 	closed         bool
+	rejected       bool // the server refused the client's certificate
 	errorEmitted   bool // tlsClientError or the client's error was reported
 	hookErr        error
 	sessionFns     []func([]byte)
@@ -350,28 +351,46 @@ func (s *Socket) clientSecure() error {
 	return nil
 }
 
-// serverSecure is Node's onServerSocketSecure.
-func (s *Socket) serverSecure() error {
-	if s.requestCert {
-		if verr := s.verifyError(); verr != nil {
-			s.mu.Lock()
-			s.authErr = verr
-			s.mu.Unlock()
-			if s.serverReject {
-				s.Destroy()
-				// Node destroys the socket quietly; its close then reports
-				// "socket hang up" through tlsClientError.
-				return errSocketHangUp()
-			}
-		} else {
-			s.mu.Lock()
-			s.authorized = true
-			s.mu.Unlock()
+// judgeClient is the verification of Node's onServerSocketSecure. It runs as
+// the first handshake ends, before the handshake's last flight is sent: Node
+// judges the client before it writes that flight, so a rejected TLS 1.2
+// client never gets the server's Finished (nor a TLS 1.3 client its tickets).
+func (s *Socket) judgeClient() {
+	if !s.requestCert {
+		return
+	}
+	verr := s.verifyError()
+	s.mu.Lock()
+	if verr == nil {
+		s.authorized = true
+		s.mu.Unlock()
+		return
+	}
+	s.authErr = verr
+	reject := s.serverReject && !s.closed
+	if reject {
+		s.rejected = true
+		s.closed = true
+	}
+	s.mu.Unlock()
+	if reject {
+		// Node destroys the socket quietly; its close then reports "socket
+		// hang up" through tlsClientError.
+		_ = s.conn.Abort()
+		if s.ownCtx {
+			s.secure.Close()
 		}
 	}
+}
+
+// serverSecure is Node's onServerSocketSecure, after judgeClient.
+func (s *Socket) serverSecure() error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rejected {
+		return errSocketHangUp()
+	}
 	s.secured = true
-	s.mu.Unlock()
 	return nil
 }
 
@@ -429,6 +448,9 @@ func (s *Socket) onHandshakeStart(n int) {
 }
 
 func (s *Socket) onHandshakeDone(n int) {
+	if n == 1 && s.isServer {
+		s.judgeClient()
+	}
 	s.mu.Lock()
 	fns := append([]func(){}, s.secureFns...)
 	s.mu.Unlock()
@@ -614,7 +636,12 @@ func (s *Socket) ALPNProtocol() string { return s.conn.ALPNProtocol() }
 
 // Servername is Node's socket.servername: on a client the name it asked for,
 // on a server the name the client sent ("" when none; Node: false).
-func (s *Socket) Servername() string { return s.conn.ServerName() }
+func (s *Socket) Servername() string {
+	if name := s.conn.ServerName(); name != "" || !s.isServer {
+		return name
+	}
+	return s.sniName() // the name the ClientHello asked for, also once closed
+}
 
 // Cipher is the negotiated cipher as Node's getCipher() gives it: OpenSSL's
 // name, the IANA name, and the cipher's minimum protocol version.
