@@ -402,3 +402,17 @@ const (
 	PSKMaxIdentityLen = cbridge.PSKMaxIdentityLen
 	PSKMaxKeyLen      = cbridge.PSKMaxPSKLen
 )
+
+// UseContextCertificateFromCallback is UseContextCertificate for code that
+// runs inside one of this connection's ConnConfig callbacks (an ALPN or SNI
+// choice), where the handshake step running the callback already holds the
+// connection.
+func (c *Conn) UseContextCertificateFromCallback(ctx *Context) error {
+	if ctx == nil {
+		return errors.New("openssl: nil context")
+	}
+	if c.ssl == nil {
+		return net.ErrClosed
+	}
+	return ctx.with("SSL_use_certificate", func(h *cbridge.SSLCtx) error { return c.ssl.UseContextCertificate(h) })
+}

@@ -34,6 +34,10 @@ type ServerOptions struct {
 	// protocols})): return one of protocols, or false to refuse the
 	// handshake. It cannot be combined with ALPNProtocols.
 	ALPNCallback func(servername string, protocols []string) (string, bool)
+	// ALPNSocketCallback is ALPNCallback with the socket being negotiated
+	// (Node's `this` in ALPNCallback), e.g. to call SetKeyCert on it. Set at
+	// most one of the two.
+	ALPNSocketCallback func(s *Socket, servername string, protocols []string) (string, bool)
 	// SNICallback picks the context for the name a client asks for (nil keeps
 	// the default); an error ends the handshake. Without it, AddContext
 	// entries are used.
@@ -86,7 +90,10 @@ type Server struct {
 // CreateServer is Node's tls.createServer(options, secureConnectionListener).
 // The listener, when not nil, is the first OnSecureConnection handler.
 func CreateServer(opts ServerOptions, onSecureConnection func(*Socket)) (*Server, error) {
-	if opts.ALPNCallback != nil && len(opts.ALPNProtocols) > 0 {
+	if opts.ALPNCallback != nil && opts.ALPNSocketCallback != nil {
+		return nil, errInvalidArgValue("options.ALPNSocketCallback", "function", "cannot be combined with ALPNCallback")
+	}
+	if (opts.ALPNCallback != nil || opts.ALPNSocketCallback != nil) && len(opts.ALPNProtocols) > 0 {
 		return nil, newError("ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS", "The ALPNCallback and ALPNProtocols TLS options are mutually exclusive")
 	}
 	if opts.HandshakeTimeout < 0 {
@@ -375,9 +382,14 @@ func (s *Server) newSocket(raw net.Conn, tlsOpts *TLSSocketOptions) (*Socket, er
 		activity:        act,
 		sniCallback:     s.opts.SNICallback,
 		alpnProtocols:   s.opts.ALPNProtocols,
-		alpnCallback:    s.opts.ALPNCallback,
+		alpnCallback:    s.opts.ALPNSocketCallback,
 		pskServer:       s.opts.PSKCallback,
 		sessionHandlers: sessionHandlers,
+	}
+	if cb := s.opts.ALPNCallback; cb != nil {
+		sock.alpnCallback = func(_ *Socket, servername string, protocols []string) (string, bool) {
+			return cb(servername, protocols)
+		}
 	}
 	trace := s.opts.EnableTrace
 	if tlsOpts != nil {

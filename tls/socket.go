@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nodetls/nodetls/openssl"
@@ -40,7 +41,8 @@ type Socket struct {
 	activity        *activityConn
 	sniCallback     func(string) (*SecureContext, error)
 	alpnProtocols   []string
-	alpnCallback    func(servername string, protocols []string) (string, bool)
+	alpnCallback    func(s *Socket, servername string, protocols []string) (string, bool)
+	inCallback      atomic.Bool // a handshake callback of this socket is running
 	pskServer       func(s *Socket, identity string) []byte
 	sessionHandlers bool
 
@@ -912,6 +914,11 @@ func (s *Socket) SetKeyCert(opts SecureContextOptions) error {
 		return err
 	}
 	defer sc.Close()
+	if s.inCallback.Load() {
+		// Called from ALPNSocketCallback: the handshake step that runs the
+		// callback holds the connection.
+		return fromConfigError(s.conn.UseContextCertificateFromCallback(sc.ctx))
+	}
 	return fromConfigError(s.conn.UseContextCertificate(sc.ctx))
 }
 
@@ -1067,7 +1074,9 @@ func (s *Socket) setHookErr(err error) {
 // preference the client also offered; no overlap ends the handshake.
 func (s *Socket) selectALPN(offered []string) (string, error) {
 	if s.alpnCallback != nil {
-		proto, ok := s.alpnCallback(s.sniName(), offered)
+		s.inCallback.Store(true)
+		proto, ok := s.alpnCallback(s, s.sniName(), offered)
+		s.inCallback.Store(false)
 		if !ok {
 			return "", errors.New("no_application_protocol")
 		}
