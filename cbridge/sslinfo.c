@@ -292,10 +292,8 @@ nt_result nt_ssl_use_ctx_cert(SSL *s, SSL_CTX *ctx) {
     ERR_clear_error();
     X509 *x = SSL_CTX_get0_certificate(ctx);
     EVP_PKEY *k = SSL_CTX_get0_privatekey(ctx);
-    if (x == NULL || k == NULL) {
-        ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_NULL_PARAMETER);
-        return nt_fail("SSL_use_certificate");
-    }
+    /* A context without a certificate or key: OpenSSL itself reports the
+     * NULL ("SSL_use_certificate:passed a null parameter"), as Node sees it. */
     if (SSL_use_certificate(s, x) != 1)
         return nt_fail("SSL_use_certificate");
     if (SSL_use_PrivateKey(s, k) != 1)

@@ -497,6 +497,7 @@ func (c *Conn) handshakeLoop() error {
 		var err error
 		if st.Ret != 1 && st.SSLError != cbridge.ErrWantRead {
 			err = c.stepError(st)
+			c.dropIfSilent(err)
 		}
 		c.unlockAndReport()
 		if st.Ret == 1 {
