@@ -73,6 +73,7 @@ type Socket struct {
 	noReneg        bool
 	sni            string         // the name the client asked for (server side)
 	sniContext     *SecureContext // the context chosen for it, if any
+	sniCertErr     error          // the SNI context had no certificate to use
 
 	// readMu serialises reads, so Renegotiate can read for itself while no
 	// Read runs; what it reads waits in pending.
@@ -243,9 +244,13 @@ func (s *Socket) side() string {
 func (s *Socket) handshakeError(err error) error {
 	s.mu.Lock()
 	hook := s.hookErr
+	stale := s.sniCertErr
 	s.mu.Unlock()
 	if hook != nil {
 		return hook
+	}
+	if stale != nil {
+		return fromSocketError(stale)
 	}
 	var te *Error
 	if errors.As(err, &te) {
@@ -1035,9 +1040,20 @@ func (s *Socket) selectSNI(name string) (*openssl.Context, error) {
 	}
 	if err != nil {
 		s.setHookErr(err)
-		return nil, err
+		// Node destroys the socket: the client gets no alert.
+		return nil, &openssl.SilentAbort{Err: err}
 	}
 	if sc == nil {
+		return nil, nil
+	}
+	// Node copies the context's certificate, key and chain into the
+	// connection; when that fails (a context without a certificate) it keeps
+	// the default ones and OpenSSL's error stays queued, to be reported if the
+	// handshake then fails.
+	if err := s.conn.UseContextCertificateFromCallback(sc.ctx); err != nil {
+		s.mu.Lock()
+		s.sniCertErr = err
+		s.mu.Unlock()
 		return nil, nil
 	}
 	s.mu.Lock()
