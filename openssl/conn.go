@@ -89,7 +89,8 @@ type ConnConfig struct {
 
 	// SelectALPN picks the server's protocol from the client's offer: a
 	// protocol from offered, "" to not negotiate ALPN, or an error to end the
-	// handshake with a no_application_protocol alert.
+	// handshake with a no_application_protocol alert (ErrNoApplicationProtocol
+	// keeps OpenSSL's own error).
 	SelectALPN func(offered []string) (string, error)
 	// ServerNameCallback runs on a server when the ClientHello arrives, with the
 	// name the client asked for ("" if none). It may return a context to switch

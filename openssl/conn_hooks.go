@@ -1,6 +1,7 @@
 package openssl
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/nodetls/nodetls/cbridge"
@@ -33,6 +34,9 @@ func (h *connHooks) SelectALPN(offered []byte) int {
 		i += 1 + n
 	}
 	proto, err := h.cfg.SelectALPN(names)
+	if errors.Is(err, ErrNoApplicationProtocol) {
+		return cbridge.ALPNFatal // OpenSSL reports its own error
+	}
 	if err != nil {
 		h.fail(err)
 		return cbridge.ALPNFatal
@@ -48,6 +52,11 @@ func (h *connHooks) SelectALPN(offered []byte) int {
 	h.fail(fmt.Errorf("openssl: ALPN callback chose %q, which the client did not offer", proto))
 	return cbridge.ALPNFatal
 }
+
+// ErrNoApplicationProtocol, returned by ConnConfig.SelectALPN, refuses the
+// client's protocols: the handshake fails with OpenSSL's own
+// no_application_protocol alert and error ("no application protocol").
+var ErrNoApplicationProtocol = errors.New("openssl: no application protocol")
 
 // ServerName asks ConnConfig.ServerNameCallback which context to use.
 func (h *connHooks) ServerName(name string) (*cbridge.SSLCtx, error) {

@@ -1094,7 +1094,7 @@ func (s *Socket) selectALPN(offered []string) (string, error) {
 		proto, ok := s.alpnCallback(s, s.sniName(), offered)
 		s.inCallback.Store(false)
 		if !ok {
-			return "", errors.New("no_application_protocol")
+			return "", openssl.ErrNoApplicationProtocol
 		}
 		for _, o := range offered {
 			if o == proto {
@@ -1105,7 +1105,8 @@ func (s *Socket) selectALPN(offered []string) (string, error) {
 			"ALPN callback returned a value (%s) that did not match any of the client's offered protocols (%s)",
 			proto, strings.Join(offered, ", "))
 		s.setHookErr(err)
-		return "", err
+		// Node destroys the socket: the client gets no alert.
+		return "", &openssl.SilentAbort{Err: err}
 	}
 	for _, p := range s.alpnProtocols {
 		for _, o := range offered {
@@ -1114,7 +1115,7 @@ func (s *Socket) selectALPN(offered []string) (string, error) {
 			}
 		}
 	}
-	return "", errors.New("no_application_protocol")
+	return "", openssl.ErrNoApplicationProtocol
 }
 
 func (s *Socket) serverNewSession(sess *openssl.Session) {
