@@ -40,10 +40,34 @@ function certObj(c) {
   delete x.raw; delete x.pubkey; delete x.issuerCertificate;
   return x;
 }
+// runSteps runs spec.steps after secureConnect: "renegotiate" (prints the
+// outcome), "send:TEXT", "read" (prints the data), "end".
+async function runSteps(s, steps) {
+  let closed = false;
+  s.once('close', () => { closed = true; });
+  const whenClosed = (res, v) => s.once('close', () => res(v));
+  for (const st of steps) {
+    if (closed) { out({event: 'closed'}); return; }
+    if (st === 'renegotiate') {
+      out(await new Promise((res) => {
+        const ok = s.renegotiate({}, (e) => res(e ? {event: 'renegotiate', code: e.code ?? null, message: e.message} : {event: 'renegotiate', ok: true}));
+        if (ok === false) return;
+        whenClosed(res, {event: 'renegotiate', closed: true});
+      }));
+    } else if (st.startsWith('send:')) {
+      s.write(st.slice(5));
+    } else if (st === 'read') {
+      out(await new Promise((res) => { s.once('data', (d) => res({event: 'data', data: d.toString()})); whenClosed(res, {event: 'data', closed: true}); }));
+    } else if (st === 'end') {
+      s.end();
+    }
+  }
+}
 let session = null;
 const n = spec.connections || 1;
 function once(i) {
   const o = options();
+  if (spec.ports) o.port = spec.ports[i % spec.ports.length];
   if (spec.resume && session) o.session = session;
   let done = false;
   const finish = () => { if (done) return; done = true; if (i + 1 < n) setTimeout(() => once(i + 1), 20); };
@@ -60,11 +84,11 @@ function once(i) {
       if (spec.extra.includes('ticket')) e.ticket = !!s.getTLSTicket();
       out(e);
     }
-    s.write(spec.send === undefined ? 'ping\n' : spec.send);
+    if (spec.steps) runSteps(s, spec.steps); else s.write(spec.send === undefined ? 'ping\n' : spec.send);
   });
   s.on('session', (sess) => { session = sess; });
   s.on('OCSPResponse', (r) => out({event: 'OCSPResponse', response: r ? r.toString('hex') : null}));
-  s.on('data', () => { s.end(); });
+  if (!spec.steps) s.on('data', () => { s.end(); });
   s.on('error', (e) => { out({event: 'error', code: e.code ?? null, message: e.message}); finish(); });
   s.on('close', finish);
 }
@@ -72,46 +96,110 @@ once(0);
 `
 
 // serverScript listens as spec.options says and prints a line per event:
-// listening (with the port), secureConnection (socket fields), tlsClientError,
-// newSession, resumeSession. It echoes what clients send. spec.contexts adds
-// SNI contexts (hostname -> options); spec.psk maps identities to hex keys;
-// spec.alpnCallback "first" picks the client's first protocol, "none" refuses;
-// spec.sessionCache keeps sessions for resumeSession.
+// listening (with the port), secureConnection (socket fields), tlsClientError
+// (with the socket's servername), socketError, newSession, resumeSession,
+// SNICallback, keylog, OCSPRequest, call (spec.calls), createError (when
+// tls.createServer throws; "listening" then has port 0). It echoes what
+// clients send. spec.contexts adds addContext entries (hostname -> options);
+// spec.sni answers an SNICallback by name (options, "error", "empty"; other
+// names keep the default); spec.psk maps identities to hex keys;
+// spec.alpnCallback "first" picks the client's first protocol (after
+// this.setKeyCert(spec.setKeyCert) when given), "none" refuses, "invalid"
+// returns a protocol the client did not offer; spec.sessionCache keeps
+// sessions for resumeSession (spec.sessionCacheInvalid answers with junk);
+// spec.ocsp is "null", "error" or the hex response for OCSPRequest;
+// spec.setSecureContextAfterFirst is applied once the first connection is
+// secure; spec.disableRenegotiation disables renegotiation on each socket
+// after its first data; spec.destroyOnSocketError destroys a socket after
+// an 'error'.
 const serverScript = `
 const tls = require('tls');
+const crypto = require('crypto');
 const spec = JSON.parse(process.argv[2]);
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+const errLine = (event, e) => ({event, code: e.code ?? null, message: e.message});
 function val(v) {
   if (v && typeof v === 'object' && !Array.isArray(v) && '$hex' in v) return Buffer.from(v.$hex, 'hex');
   if (Array.isArray(v)) return v.map(val);
   return v;
 }
 function conv(src) { const o = {}; for (const [k, v] of Object.entries(src || {})) o[k] = val(v); return o; }
+const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const o = conv(spec.options);
 if (spec.psk) o.pskCallback = (socket, identity) => spec.psk[identity] ? Buffer.from(spec.psk[identity], 'hex') : null;
-if (spec.alpnCallback === 'first') o.ALPNCallback = ({protocols}) => protocols[0];
+if (spec.alpnCallback === 'first') o.ALPNCallback = function({protocols}) {
+  if (spec.setKeyCert) this.setKeyCert(conv(spec.setKeyCert));
+  return protocols[0];
+};
 if (spec.alpnCallback === 'none') o.ALPNCallback = () => undefined;
+if (spec.alpnCallback === 'invalid') o.ALPNCallback = () => 'not-offered';
+if (spec.sni) o.SNICallback = (name, cb) => {
+  out({event: 'SNICallback', servername: name});
+  const v = spec.sni[name];
+  if (v === 'error') cb(new Error('SNI error for ' + name));
+  else if (v === 'empty') cb(null, tls.createSecureContext());
+  else if (v) cb(null, tls.createSecureContext(conv(v)));
+  else cb(null, null);
+};
 function certObj(c) {
   if (!c) return c;
   const x = Object.assign({}, c);
   delete x.raw; delete x.pubkey; delete x.issuerCertificate;
   return x;
 }
-const server = tls.createServer(o, (s) => {
+let secureCount = 0;
+function onSecure(s) {
   out({event: 'secureConnection', authorized: s.authorized, authorizationError: s.authorizationError ?? null,
        protocol: s.getProtocol(), cipher: s.getCipher(), alpnProtocol: s.alpnProtocol, servername: s.servername,
        isSessionReused: s.isSessionReused(), peerCertificate: certObj(s.getPeerCertificate())});
-  s.on('error', (e) => out({event: 'socketError', code: e.code ?? null, message: e.message}));
+  s.on('error', (e) => { out(errLine('socketError', e)); if (spec.destroyOnSocketError) s.destroy(); });
+  if (spec.disableRenegotiation) s.once('data', () => s.disableRenegotiation());
   s.pipe(s);
-});
-for (const [host, ctx] of Object.entries(spec.contexts || {})) server.addContext(host, conv(ctx));
-server.on('tlsClientError', (e, s) => { out({event: 'tlsClientError', code: e.code ?? null, message: e.message}); if (spec.destroyOnError !== false) s.destroy(); });
-if (spec.sessionCache) {
-  const cache = new Map();
-  server.on('newSession', (id, data, cb) => { out({event: 'newSession', id: id.toString('hex')}); cache.set(id.toString('hex'), data); cb(); });
-  server.on('resumeSession', (id, cb) => { const d = cache.get(id.toString('hex')); out({event: 'resumeSession', id: id.toString('hex'), found: !!d}); cb(null, d || null); });
+  if (++secureCount === 1 && spec.setSecureContextAfterFirst) server.setSecureContext(conv(spec.setSecureContextAfterFirst));
 }
-server.listen(0, '127.0.0.1', () => out({event: 'listening', port: server.address().port}));
+let server;
+try {
+  server = tls.createServer(o, onSecure);
+} catch (e) {
+  out(errLine('createError', e));
+  out({event: 'listening', port: 0});
+}
+if (server) {
+  for (const [host, ctx] of Object.entries(spec.contexts || {})) server.addContext(host, conv(ctx));
+  for (const c of spec.calls || []) {
+    try {
+      if (c.call === 'getTicketKeys') out({event: 'call', call: c.call, result: server.getTicketKeys().toString('hex')});
+      else if (c.call === 'setTicketKeys') { server.setTicketKeys(Buffer.from(c.hex, 'hex')); out({event: 'call', call: c.call, result: null}); }
+      else if (c.call === 'setSecureContext') { server.setSecureContext(conv(c.options)); out({event: 'call', call: c.call, result: null}); }
+      else if (c.call === 'addContext') { server.addContext(c.host, conv(c.options)); out({event: 'call', call: c.call, result: null}); }
+      else out({event: 'call', call: c.call, code: 'UNKNOWN_CALL', message: c.call});
+    } catch (e) {
+      out({event: 'call', call: c.call, code: e.code ?? null, message: e.message});
+    }
+  }
+  server.on('tlsClientError', (e, s) => {
+    out(Object.assign(errLine('tlsClientError', e), {servername: (s && s.servername) || null}));
+    if (spec.destroyOnError !== false) s.destroy();
+  });
+  if (spec.sessionCache) {
+    const cache = new Map();
+    server.on('newSession', (id, data, cb) => { out({event: 'newSession', id: id.toString('hex')}); cache.set(id.toString('hex'), data); cb(); });
+    server.on('resumeSession', (id, cb) => {
+      const d = cache.get(id.toString('hex'));
+      out({event: 'resumeSession', id: id.toString('hex'), found: !!d});
+      cb(null, d ? (spec.sessionCacheInvalid ? Buffer.from('INVALID SESSION') : d) : null);
+    });
+  }
+  if (spec.keylog) server.on('keylog', (line, s) => out({event: 'keylog', label: line.toString().split(' ')[0],
+    newline: line[line.length - 1] === 10, socket: s instanceof tls.TLSSocket}));
+  if (spec.ocsp) server.on('OCSPRequest', (cert, issuer, cb) => {
+    out({event: 'OCSPRequest', cert: sha(cert), issuer: issuer ? sha(issuer) : null});
+    if (spec.ocsp === 'error') cb(new Error('OCSP error'));
+    else if (spec.ocsp === 'null') cb(null, null);
+    else cb(null, Buffer.from(spec.ocsp, 'hex'));
+  });
+  server.listen(0, '127.0.0.1', () => out({event: 'listening', port: server.address().port}));
+}
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
 `

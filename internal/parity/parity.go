@@ -2,12 +2,14 @@ package parity
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,6 +52,12 @@ type ClientSpec struct {
 	// Extra asks for more properties in an "extra" line: "ephemeralKeyInfo",
 	// "sharedSigalgs", "finishedLength", "certificate", "ticket".
 	Extra []string `json:"extra,omitempty"`
+	// Ports, when set, gives connection i the port Ports[i % len(Ports)]
+	// (e.g. to resume a session on another server).
+	Ports []int `json:"ports,omitempty"`
+	// Steps replace Send after secureConnect: "renegotiate" (prints a
+	// renegotiate line), "send:TEXT", "read" (prints a data line), "end".
+	Steps []string `json:"steps,omitempty"`
 }
 
 // ServerSpec is a server scenario.
@@ -68,6 +77,41 @@ type ServerSpec struct {
 	KeepOnError bool `json:"-"`
 	// DestroyOnError mirrors KeepOnError for the script.
 	DestroyOnError *bool `json:"destroyOnError,omitempty"`
+	// SNI answers an SNICallback by server name: createSecureContext options,
+	// "error" (the callback fails), or "empty" (a context without a
+	// certificate). Other names keep the default context.
+	SNI map[string]any `json:"sni,omitempty"`
+	// SetKeyCert are options the "first" ALPNCallback passes to the socket's
+	// setKeyCert before answering.
+	SetKeyCert map[string]any `json:"setKeyCert,omitempty"`
+	// SessionCacheInvalid makes resumeSession answer with junk data.
+	SessionCacheInvalid bool `json:"sessionCacheInvalid,omitempty"`
+	// Keylog prints a line per server keylog event.
+	Keylog bool `json:"keylog,omitempty"`
+	// OCSP answers OCSPRequest: "null" (nothing stapled), "error", or the hex
+	// of the response to staple ("" installs no handler).
+	OCSP string `json:"ocsp,omitempty"`
+	// Calls are server methods called before listening, each printing a
+	// call line.
+	Calls []Call `json:"calls,omitempty"`
+	// SetSecureContextAfterFirst are options for setSecureContext once the
+	// first connection is secure.
+	SetSecureContextAfterFirst map[string]any `json:"setSecureContextAfterFirst,omitempty"`
+	// DisableRenegotiation disables renegotiation on each socket after its
+	// first data.
+	DisableRenegotiation bool `json:"disableRenegotiation,omitempty"`
+	// DestroyOnSocketError destroys a secure socket after its 'error'.
+	DestroyOnSocketError bool `json:"destroyOnSocketError,omitempty"`
+}
+
+// Call is a server method call of ServerSpec.Calls: "getTicketKeys",
+// "setTicketKeys" (Hex), "setSecureContext" (Options), "addContext" (Host,
+// Options).
+type Call struct {
+	Call    string         `json:"call"`
+	Hex     string         `json:"hex,omitempty"`
+	Host    string         `json:"host,omitempty"`
+	Options map[string]any `json:"options,omitempty"`
 }
 
 func writeScript(t testing.TB, name, src string) string {
@@ -134,6 +178,9 @@ func RunGoClient(t testing.TB, spec ClientSpec) []Line {
 		if err != nil {
 			t.Fatalf("parity: %v", err)
 		}
+		if len(spec.Ports) > 0 {
+			opts.Port = spec.Ports[i%len(spec.Ports)]
+		}
 		if spec.Resume && session != nil {
 			opts.Session = session
 		}
@@ -161,6 +208,11 @@ func RunGoClient(t testing.TB, spec ClientSpec) []Line {
 		if len(spec.Extra) > 0 {
 			emit(extraLine(s, spec.Extra))
 		}
+		if spec.Steps != nil {
+			goSteps(s, spec.Steps, emit)
+			s.Close()
+			continue
+		}
 		send := "ping\n"
 		if spec.Send != nil {
 			send = *spec.Send
@@ -185,6 +237,56 @@ func RunGoClient(t testing.TB, spec ClientSpec) []Line {
 		s.Close()
 	}
 	return ParseLines(t, strings.Join(out, "\n"))
+}
+
+// goSteps runs ClientSpec.Steps on a Go client socket, printing what the
+// node script prints.
+func goSteps(s *tls.Socket, steps []string, emit func(*nodeshape.Object)) {
+	buf := make([]byte, 32*1024)
+	for _, st := range steps {
+		switch {
+		case st == "renegotiate":
+			o := nodeshape.NewObject().Set("event", "renegotiate")
+			if err := s.Renegotiate(tls.RenegotiateOptions{}); err != nil {
+				if isClosed(err) {
+					emit(o.Set("closed", true))
+					return
+				}
+				emit(nodeshape.ErrorFields(o, err))
+				continue
+			}
+			emit(o.Set("ok", true))
+		case strings.HasPrefix(st, "send:"):
+			if _, err := s.Write([]byte(st[len("send:"):])); err != nil {
+				emit(nodeshape.NewObject().Set("event", "closed"))
+				return
+			}
+		case st == "read":
+			_ = s.SetReadDeadline(time.Now().Add(20 * time.Second))
+			n, err := s.Read(buf)
+			if n == 0 && err != nil {
+				emit(nodeshape.NewObject().Set("event", "data").Set("closed", true))
+				return
+			}
+			emit(nodeshape.NewObject().Set("event", "data").Set("data", string(buf[:n])))
+		case st == "end":
+			s.End() //nolint:errcheck
+			for {
+				if _, err := s.Read(buf); err != nil {
+					break
+				}
+			}
+		}
+	}
+}
+
+// isClosed reports an error that means the connection went away.
+func isClosed(err error) bool {
+	var te *tls.Error
+	if errors.As(err, &te) && te.Code == "ECONNRESET" {
+		return true
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)
 }
 
 func extraLine(s *tls.Socket, extra []string) *nodeshape.Object {
@@ -234,6 +336,18 @@ func StartNodeServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 // and a function that returns its lines so far.
 func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 	t.Helper()
+	var mu sync.Mutex
+	var lines []string
+	emit := func(o *nodeshape.Object) {
+		mu.Lock()
+		lines = append(lines, o.Line())
+		mu.Unlock()
+	}
+	get := func() []Line {
+		mu.Lock()
+		defer mu.Unlock()
+		return ParseLines(t, strings.Join(lines, "\n"))
+	}
 	opts, err := ServerOptions(spec.Options)
 	if err != nil {
 		t.Fatalf("parity: %v", err)
@@ -249,27 +363,87 @@ func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 	}
 	switch spec.ALPNCallback {
 	case "first":
-		opts.ALPNCallback = func(_ string, protocols []string) (string, bool) { return protocols[0], true }
+		if spec.SetKeyCert != nil {
+			kc, err := SecureContextOptions(spec.SetKeyCert)
+			if err != nil {
+				t.Fatalf("parity: %v", err)
+			}
+			opts.ALPNSocketCallback = func(s *tls.Socket, _ string, protocols []string) (string, bool) {
+				if err := s.SetKeyCert(kc); err != nil {
+					emit(nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "setKeyCertError"), err))
+				}
+				return protocols[0], true
+			}
+		} else {
+			opts.ALPNCallback = func(_ string, protocols []string) (string, bool) { return protocols[0], true }
+		}
 	case "none":
 		opts.ALPNCallback = func(string, []string) (string, bool) { return "", false }
+	case "invalid":
+		opts.ALPNCallback = func(string, []string) (string, bool) { return "not-offered", true }
 	}
-	var mu sync.Mutex
-	var lines []string
-	emit := func(o *nodeshape.Object) {
-		mu.Lock()
-		lines = append(lines, o.Line())
-		mu.Unlock()
+	if spec.SNI != nil {
+		sni, err := sniContexts(spec.SNI)
+		if err != nil {
+			t.Fatalf("parity: %v", err)
+		}
+		t.Cleanup(func() {
+			for _, sc := range sni {
+				sc.Close()
+			}
+		})
+		opts.SNICallback = func(name string) (*tls.SecureContext, error) {
+			emit(nodeshape.NewObject().Set("event", "SNICallback").Set("servername", name))
+			if spec.SNI[name] == "error" {
+				return nil, errors.New("SNI error for " + name)
+			}
+			return sni[name], nil
+		}
 	}
-	srv, err := tls.CreateServer(opts, func(s *tls.Socket) {
+	var secureCount atomic.Int32
+	var srv *tls.Server
+	srv, err = tls.CreateServer(opts, func(s *tls.Socket) {
 		emit(nodeshape.SecureConnection(s))
 		s.OnError(func(err error) {
 			emit(nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "socketError"), err))
+			if spec.DestroyOnSocketError {
+				s.Destroy()
+			}
 		})
+		if secureCount.Add(1) == 1 && spec.SetSecureContextAfterFirst != nil {
+			o, err := SecureContextOptions(spec.SetSecureContextAfterFirst)
+			if err == nil {
+				err = srv.SetSecureContext(o)
+			}
+			if err != nil {
+				emit(nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "setSecureContextError"), err))
+			}
+		}
 		defer s.Close()
-		io.Copy(s, s) //nolint:errcheck
+		buf := make([]byte, 32*1024)
+		first := true
+		for {
+			n, err := s.Read(buf)
+			if n > 0 {
+				if _, werr := s.Write(buf[:n]); werr != nil {
+					return
+				}
+				if first && spec.DisableRenegotiation {
+					s.DisableRenegotiation()
+				}
+				first = false
+			}
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					s.End() //nolint:errcheck // the echo's end, as pipe() ends it
+				}
+				return
+			}
+		}
 	})
 	if err != nil {
-		t.Fatalf("parity: CreateServer: %v", err)
+		emit(nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "createError"), err))
+		return 0, get
 	}
 	hosts := make([]string, 0, len(spec.Contexts))
 	for h := range spec.Contexts {
@@ -285,8 +459,17 @@ func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 			t.Fatalf("parity: AddContext(%s): %v", h, err)
 		}
 	}
+	for _, c := range spec.Calls {
+		emit(goCall(t, srv, c))
+	}
 	srv.OnTLSClientError(func(err error, s *tls.Socket) {
-		emit(nodeshape.TLSClientError(err))
+		o := nodeshape.TLSClientError(err)
+		if s != nil && s.Servername() != "" {
+			o.Set("servername", s.Servername())
+		} else {
+			o.Set("servername", nil)
+		}
+		emit(o)
 		if !spec.KeepOnError && s != nil {
 			s.Destroy()
 		}
@@ -305,7 +488,35 @@ func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 			d := cache[hex.EncodeToString(id)]
 			cmu.Unlock()
 			emit(nodeshape.NewObject().Set("event", "resumeSession").Set("id", hex.EncodeToString(id)).Set("found", d != nil))
+			if d != nil && spec.SessionCacheInvalid {
+				return []byte("INVALID SESSION")
+			}
 			return d
+		})
+	}
+	if spec.Keylog {
+		srv.OnKeylog(func(line []byte, s *tls.Socket) {
+			label, _, _ := strings.Cut(string(line), " ")
+			emit(nodeshape.NewObject().Set("event", "keylog").Set("label", label).
+				Set("newline", strings.HasSuffix(string(line), "\n")).Set("socket", s != nil))
+		})
+	}
+	if spec.OCSP != "" {
+		srv.OnOCSPRequest(func(cert, issuer []byte) ([]byte, error) {
+			o := nodeshape.NewObject().Set("event", "OCSPRequest").Set("cert", sha256Hex(cert))
+			if issuer != nil {
+				o.Set("issuer", sha256Hex(issuer))
+			} else {
+				o.Set("issuer", nil)
+			}
+			emit(o)
+			switch spec.OCSP {
+			case "error":
+				return nil, errors.New("OCSP error")
+			case "null":
+				return nil, nil
+			}
+			return hex.DecodeString(spec.OCSP)
 		})
 	}
 	if err := srv.Listen("127.0.0.1:0"); err != nil {
@@ -314,11 +525,75 @@ func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 	t.Cleanup(func() { srv.Close() })
 	_, p, _ := strings.Cut(srv.Address().String(), "127.0.0.1:")
 	port, _ := strconv.Atoi(p)
-	return port, func() []Line {
-		mu.Lock()
-		defer mu.Unlock()
-		return ParseLines(t, strings.Join(lines, "\n"))
+	return port, get
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// sniContexts makes the contexts of ServerSpec.SNI.
+func sniContexts(m map[string]any) (map[string]*tls.SecureContext, error) {
+	out := map[string]*tls.SecureContext{}
+	for name, v := range m {
+		var o tls.SecureContextOptions
+		switch x := v.(type) {
+		case string:
+			if x == "error" {
+				continue
+			}
+			if x != "empty" {
+				return nil, fmt.Errorf("sni %s: unknown answer %q", name, x)
+			}
+		case map[string]any:
+			var err error
+			if o, err = SecureContextOptions(x); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("sni %s: want options or a string, got %T", name, v)
+		}
+		sc, err := tls.CreateSecureContext(o)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = sc
 	}
+	return out, nil
+}
+
+// goCall runs one ServerSpec call on srv and returns its call line.
+func goCall(t testing.TB, srv *tls.Server, c Call) *nodeshape.Object {
+	o := nodeshape.NewObject().Set("event", "call").Set("call", c.Call)
+	var err error
+	switch c.Call {
+	case "getTicketKeys":
+		return o.Set("result", hex.EncodeToString(srv.GetTicketKeys()))
+	case "setTicketKeys":
+		b, herr := hex.DecodeString(c.Hex)
+		if herr != nil {
+			t.Fatalf("parity: %v", herr)
+		}
+		err = srv.SetTicketKeys(b)
+	case "setSecureContext", "addContext":
+		opts, oerr := SecureContextOptions(c.Options)
+		if oerr != nil {
+			t.Fatalf("parity: %v", oerr)
+		}
+		if c.Call == "addContext" {
+			err = srv.AddContext(c.Host, opts)
+		} else {
+			err = srv.SetSecureContext(opts)
+		}
+	default:
+		return o.Set("code", "UNKNOWN_CALL").Set("message", c.Call)
+	}
+	if err != nil {
+		o.Set("event", "call")
+		return nodeshape.ErrorFields(o, err)
+	}
+	return o.Set("result", nil)
 }
 
 // WaitLines waits until get returns at least n lines with an "event" other
