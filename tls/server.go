@@ -341,6 +341,11 @@ func (s *Server) handle(raw net.Conn) {
 	sock, err := s.newSocket(raw, nil)
 	if err != nil {
 		s.emitTLSClientError(err, nil)
+		// Node destroys the socket with the client's hello unread: the
+		// client sees a reset.
+		if tc, ok := raw.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
 		raw.Close()
 		return
 	}
@@ -411,6 +416,11 @@ func (s *Server) newSocket(raw net.Conn, tlsOpts *TLSSocketOptions) (*Socket, er
 	}
 	conn, err := openssl.Server(act, sock.secure.ctx, cfg)
 	if err != nil {
+		var oe *openssl.Error
+		if errors.As(err, &oe) && oe.Op == "SSL_use_psk_identity_hint" {
+			// Node 20's code, misspelling included.
+			return nil, &Error{Code: "ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED", Message: "Failed to set PSK identity hint", Err: err}
+		}
 		return nil, fromConfigError(err)
 	}
 	sock.conn = conn
