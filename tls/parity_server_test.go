@@ -1,6 +1,9 @@
 package tls_test
 
 import (
+	"encoding/hex"
+	"strings"
+
 	"bytes"
 	"time"
 
@@ -303,5 +306,41 @@ func TestParityServerJunk(t *testing.T) {
 			peer: parity.RawClient(nil, wait), want: []string{"tlsClientError"}},
 		{name: "handshake timeout, socket left open", server: timeoutKeep,
 			peer: parity.RawClient(nil, wait), want: []string{"tlsClientError"}},
+	})
+}
+
+// TestParityServerPSK ports test-tls-psk-circuit, test-tls-psk-server and
+// test-tls-psk-errors: TLS 1.2 and 1.3 PSK with node and openssl clients, an
+// unknown identity, a wrong key, and a pskIdentityHint OpenSSL refuses.
+func TestParityServerPSK(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	psk := map[string]string{"client1": hex.EncodeToString(key)}
+	server := func(extra map[string]any) parity.ServerSpec {
+		return parity.ServerSpec{Options: merge(map[string]any{"ciphers": "PSK+HIGH:TLS_AES_128_GCM_SHA256"}, extra), PSK: psk}
+	}
+	client := func(identity string, k []byte, extra map[string]any) parity.Peer {
+		return nodeClient(merge(map[string]any{"ciphers": "PSK+HIGH:TLS_AES_128_GCM_SHA256",
+			"psk": parity.PSK(identity, k), "checkServerIdentity": "skip"}, extra))
+	}
+	tls12 := map[string]any{"maxVersion": "TLSv1.2"}
+	tls13 := map[string]any{"minVersion": "TLSv1.3"}
+	wrong := []byte("fedcba9876543210fedcba9876543210")
+	hinted := server(map[string]any{"pskIdentityHint": "HINT"})
+	runServerCases(t, []serverCase{
+		{name: "TLS 1.3", server: server(tls13), peer: client("client1", key, tls13), want: []string{"secureConnection"}},
+		{name: "TLS 1.2 with hint", server: hinted, peer: client("client1", key, tls12), want: []string{"secureConnection"}},
+		{name: "default versions", server: server(nil), peer: client("client1", key, nil), want: []string{"secureConnection"}},
+		{name: "unknown identity, TLS 1.3", server: server(nil), peer: client("nobody", key, nil), want: []string{"tlsClientError"}},
+		{name: "unknown identity, TLS 1.2", server: server(nil), peer: client("nobody", key, tls12), want: []string{"tlsClientError"}},
+		{name: "wrong key, TLS 1.3", server: server(nil), peer: client("client1", wrong, nil), want: []string{"tlsClientError"}},
+		{name: "wrong key, TLS 1.2", server: server(nil), peer: client("client1", wrong, tls12), want: []string{"tlsClientError"}},
+		{name: "identity hint too long", server: server(map[string]any{"pskIdentityHint": strings.Repeat("a", 512)}),
+			peer: client("client1", key, tls12), want: []string{"tlsClientError"}},
+		{name: "openssl s_client, TLS 1.2", server: hinted,
+			peer: parity.OpenSSLClient("ping\n", "-tls1_2", "-cipher", "PSK-AES128-CBC-SHA256",
+				"-psk", hex.EncodeToString(key), "-psk_identity", "client1"), want: []string{"secureConnection", "s_client"}},
+		{name: "openssl s_client, TLS 1.3", server: server(nil),
+			peer: parity.OpenSSLClient("ping\n", "-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256",
+				"-psk", hex.EncodeToString(key), "-psk_identity", "client1"), want: []string{"secureConnection", "s_client"}},
 	})
 }
