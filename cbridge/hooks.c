@@ -41,10 +41,15 @@ static int alpn_select_tramp(SSL *s, const unsigned char **out, unsigned char *o
     return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+/* servername_tramp never acknowledges the name, as Node's
+ * SelectSNIContextCallback (whose context is chosen later, from the
+ * certificate callback): the ServerHello carries no server_name extension and
+ * a TLS 1.2 session does not keep the name, so a resumed connection reports
+ * none. */
 static int servername_tramp(SSL *s, int *al, void *arg) {
     (void)arg;
     if (!wants(s, NT_CB_SNI))
-        return SSL_TLSEXT_ERR_OK; /* as Node: always acknowledge */
+        return SSL_TLSEXT_ERR_NOACK;
     const char *name = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
     nt_sni_answer a = ntServerName(handle_of(s), (char *)name);
     if (a.verdict != 0) {
@@ -53,7 +58,7 @@ static int servername_tramp(SSL *s, int *al, void *arg) {
     }
     if (a.ctx != NULL && a.ctx != SSL_get_SSL_CTX(s))
         SSL_set_SSL_CTX(s, a.ctx);
-    return SSL_TLSEXT_ERR_OK;
+    return SSL_TLSEXT_ERR_NOACK;
 }
 
 static unsigned int psk_server_tramp(SSL *s, const char *identity, unsigned char *psk,
