@@ -131,6 +131,24 @@ int nt_conn_set_ocsp_response(SSL *s, const unsigned char *der, size_t len) {
     return 1;
 }
 
+/* client_hello_tramp shows the ClientHello's legacy session id and whether
+ * it carries a (non-empty) session ticket, before OpenSSL looks for a session
+ * to resume (Node's ClientHello parser). */
+static int client_hello_tramp(SSL *s, int *al, void *arg) {
+    (void)al;
+    (void)arg;
+    if (!wants(s, NT_CB_CLIENT_HELLO))
+        return SSL_CLIENT_HELLO_SUCCESS;
+    const unsigned char *id = NULL;
+    size_t idlen = SSL_client_hello_get0_session_id(s, &id);
+    const unsigned char *ticket = NULL;
+    size_t ticketlen = 0;
+    int has_ticket = SSL_client_hello_get0_ext(s, TLSEXT_TYPE_session_ticket, &ticket, &ticketlen) == 1 &&
+                     ticketlen > 0;
+    ntClientHello(handle_of(s), (unsigned char *)id, (int)idlen, has_ticket);
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 void nt_ctx_install_hooks(SSL_CTX *ctx) {
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select_tramp, NULL);
     SSL_CTX_set_tlsext_servername_callback(ctx, servername_tramp);
@@ -138,4 +156,5 @@ void nt_ctx_install_hooks(SSL_CTX *ctx) {
     SSL_CTX_sess_set_get_cb(ctx, get_session_tramp);
     SSL_CTX_set_keylog_callback(ctx, keylog_tramp);
     SSL_CTX_set_tlsext_status_cb(ctx, status_tramp);
+    SSL_CTX_set_client_hello_cb(ctx, client_hello_tramp, NULL);
 }

@@ -13,6 +13,7 @@ enum {
     NT_CB_GET_SESSION = 1 << 5,
     NT_CB_KEYLOG = 1 << 6,
     NT_CB_OCSP = 1 << 7,
+    NT_CB_CLIENT_HELLO = 1 << 8,
 };
 
 #define NT_ALPN_FATAL (-1)

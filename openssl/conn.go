@@ -119,6 +119,11 @@ type ConnConfig struct {
 	// protocol version, is not resumed (on TLS 1.2 an expired one is also
 	// marked not Resumable, so the cache can drop it).
 	GetSession func(id []byte) *Session
+	// OnClientHello (server) sees each ClientHello's legacy session id and
+	// whether it carries a non-empty session ticket, before OpenSSL looks for
+	// a session to resume (GetSession); a ClientHello after a
+	// HelloRetryRequest or for a renegotiation is reported too.
+	OnClientHello func(sessionID []byte, hasTicket bool)
 	// Keylog receives NSS key log lines (without the newline).
 	Keylog func(line string)
 	// OCSPRequest (server) returns a DER OCSP response to staple, or nil.
@@ -194,6 +199,9 @@ func (c *Conn) configure() error {
 		}
 		if cfg.OCSPRequest != nil {
 			bits |= cbridge.CallbackOCSP
+		}
+		if cfg.OnClientHello != nil {
+			bits |= cbridge.CallbackClientHello
 		}
 		mode := cbridge.VerifyNone
 		if cfg.RequestClientCert || cfg.RequireClientCert {

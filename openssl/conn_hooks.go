@@ -146,6 +146,11 @@ func (h *connHooks) OCSPRequest() ([]byte, error) {
 // OCSPResponse hands the stapled response to ConnConfig.OnOCSPResponse.
 func (h *connHooks) OCSPResponse(resp []byte) { h.cfg.OnOCSPResponse(resp) }
 
+// ClientHello hands the ClientHello's session id to ConnConfig.OnClientHello.
+func (h *connHooks) ClientHello(sessionID []byte, hasTicket bool) {
+	h.cfg.OnClientHello(sessionID, hasTicket)
+}
+
 // HookPanicked turns a panic in a user callback into the step's error.
 func (h *connHooks) HookPanicked(hook string, value any) {
 	h.fail(fmt.Errorf("openssl: %s callback panicked: %v", hook, value))
