@@ -341,11 +341,6 @@ func (s *Server) handle(raw net.Conn) {
 	sock, err := s.newSocket(raw, nil)
 	if err != nil {
 		s.emitTLSClientError(err, nil)
-		// Node destroys the socket with the client's hello unread: the
-		// client sees a reset.
-		if tc, ok := raw.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0)
-		}
 		raw.Close()
 		return
 	}

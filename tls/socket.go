@@ -74,6 +74,8 @@ type Socket struct {
 	sni            string         // the name the client asked for (server side)
 	sniContext     *SecureContext // the context chosen for it, if any
 	sniCertErr     error          // the SNI context had no certificate to use
+	helloSeen      bool           // the first ClientHello was seen
+	nextSession    *openssl.Session
 
 	// readMu serialises reads, so Renegotiate can read for itself while no
 	// Read runs; what it reads waits in pending.
@@ -161,6 +163,7 @@ func (s *Socket) connConfig(servername string, alpn []string, session []byte, re
 			if s.sessionHandlers {
 				cfg.OnNewSession = s.serverNewSession
 				cfg.GetSession = s.serverGetSession
+				cfg.OnClientHello = s.serverClientHello
 			}
 			if srv.hasOCSPHandlers() {
 				cfg.OCSPRequest = s.serverOCSPRequest
@@ -223,6 +226,7 @@ func (s *Socket) handshake(ctx context.Context) error {
 	if stop != nil {
 		stop()
 	}
+	s.dropNextSession()
 	if err != nil {
 		return s.handshakeError(err)
 	}
@@ -1123,19 +1127,60 @@ func (s *Socket) serverNewSession(sess *openssl.Session) {
 	s.server.emitNewSession(sess.ID(), sess.DER())
 }
 
-func (s *Socket) serverGetSession(id []byte) *openssl.Session {
+// serverClientHello is Node's ClientHello parser: a first ClientHello with a
+// session id and no session ticket asks the resumeSession handlers for that
+// session, which OpenSSL's session lookup then gets. TLS 1.3 clients send a
+// random legacy session id, so the handlers see those ids too, as in Node.
+func (s *Socket) serverClientHello(id []byte, hasTicket bool) {
+	s.mu.Lock()
+	seen := s.helloSeen
+	s.helloSeen = true
+	s.mu.Unlock()
+	if seen || len(id) == 0 || hasTicket {
+		return
+	}
 	der := s.server.emitResumeSession(id)
 	if der == nil {
-		return nil
+		return
 	}
 	sess, err := openssl.ParseSession(der)
 	if err != nil {
-		return nil // invalid data: a fresh handshake, as in Node
+		return // invalid data: a fresh handshake, as in Node
 	}
+	s.mu.Lock()
+	s.nextSession = sess
+	s.mu.Unlock()
+}
+
+// serverGetSession answers OpenSSL's session lookup with what resumeSession
+// gave for this ClientHello, whatever id OpenSSL asks for (Node's
+// GetSessionCallback): a TLS 1.3 stateful ticket is not looked up.
+func (s *Socket) serverGetSession([]byte) *openssl.Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.nextSession
+	s.nextSession = nil
 	return sess
+}
+
+// dropNextSession frees a session resumeSession gave that OpenSSL did not ask for.
+func (s *Socket) dropNextSession() {
+	s.mu.Lock()
+	sess := s.nextSession
+	s.nextSession = nil
+	s.mu.Unlock()
+	if sess != nil {
+		sess.Free()
+	}
 }
 
 func (s *Socket) serverOCSPRequest() ([]byte, error) {
 	sc := s.contextInUse()
-	return s.server.emitOCSPRequest(sc.leafDER, sc.issuerDER)
+	resp, err := s.server.emitOCSPRequest(sc.leafDER, sc.issuerDER)
+	if err != nil {
+		s.setHookErr(err)
+		// Node destroys the socket: the client gets no alert.
+		return nil, &openssl.SilentAbort{Err: err}
+	}
+	return resp, nil
 }
