@@ -111,7 +111,8 @@ once(0);
 // spec.setSecureContextAfterFirst is applied once the first connection is
 // secure; spec.disableRenegotiation disables renegotiation on each socket
 // after its first data; spec.destroyOnSocketError destroys a socket after
-// an 'error'.
+// an 'error'; spec.certificate adds getCertificate() (twice) to
+// secureConnection lines.
 const serverScript = `
 const tls = require('tls');
 const crypto = require('crypto');
@@ -149,9 +150,11 @@ function certObj(c) {
 }
 let secureCount = 0;
 function onSecure(s) {
-  out({event: 'secureConnection', authorized: s.authorized, authorizationError: s.authorizationError ?? null,
+  const line = {event: 'secureConnection', authorized: s.authorized, authorizationError: s.authorizationError ?? null,
        protocol: s.getProtocol(), cipher: s.getCipher(), alpnProtocol: s.alpnProtocol, servername: s.servername,
-       isSessionReused: s.isSessionReused(), peerCertificate: certObj(s.getPeerCertificate())});
+       isSessionReused: s.isSessionReused(), peerCertificate: certObj(s.getPeerCertificate())};
+  if (spec.certificate) { line.certificate = certObj(s.getCertificate()); line.certificateAgain = certObj(s.getCertificate()); }
+  out(line);
   s.on('error', (e) => { out(errLine('socketError', e)); if (spec.destroyOnSocketError) s.destroy(); });
   if (spec.disableRenegotiation) s.once('data', () => s.disableRenegotiation());
   s.pipe(s);

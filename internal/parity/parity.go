@@ -102,6 +102,9 @@ type ServerSpec struct {
 	DisableRenegotiation bool `json:"disableRenegotiation,omitempty"`
 	// DestroyOnSocketError destroys a secure socket after its 'error'.
 	DestroyOnSocketError bool `json:"destroyOnSocketError,omitempty"`
+	// Certificate adds the socket's getCertificate() to secureConnection
+	// lines (twice, as test-tls-pfx-authorizationerror reads it twice).
+	Certificate bool `json:"certificate,omitempty"`
 }
 
 // Call is a server method call of ServerSpec.Calls: "getTicketKeys",
@@ -403,7 +406,12 @@ func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 	var secureCount atomic.Int32
 	var srv *tls.Server
 	srv, err = tls.CreateServer(opts, func(s *tls.Socket) {
-		emit(nodeshape.SecureConnection(s))
+		line := nodeshape.SecureConnection(s)
+		if spec.Certificate {
+			line.Set("certificate", nodeshape.PeerCertificate(s.GetCertificate()))
+			line.Set("certificateAgain", nodeshape.PeerCertificate(s.GetCertificate()))
+		}
+		emit(line)
 		s.OnError(func(err error) {
 			emit(nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "socketError"), err))
 			if spec.DestroyOnSocketError {

@@ -2,6 +2,7 @@ package parity
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,11 +40,11 @@ func RunServer(t testing.TB, spec ServerSpec, peer Peer) (node, goRun ServerRun)
 	t.Helper()
 	nport, nget := StartNodeServer(t, spec)
 	node.Client = runPeer(t, peer, nport)
-	node.Server = numberIDs(settle(nget, 0, 300*time.Millisecond, 10*time.Second))
+	node.Server = numberIDs(settle(nget, 0, 200*time.Millisecond, 10*time.Second))
 
 	gport, gget := StartGoServer(t, spec)
 	goRun.Client = runPeer(t, peer, gport)
-	goRun.Server = numberIDs(settle(gget, len(node.Server), 200*time.Millisecond, 5*time.Second))
+	goRun.Server = numberIDs(settle(gget, len(node.Server), 100*time.Millisecond, 5*time.Second))
 	return node, goRun
 }
 
@@ -236,4 +238,93 @@ func Events(ls []Line, events ...string) []Line {
 		}
 	}
 	return out
+}
+
+// MultiPeer is the client side of a scenario with several servers: it gets
+// their ports in the order of the specs.
+type MultiPeer func(t testing.TB, ports []int) []Line
+
+// RunServers is RunServer for several servers started side by side (all node,
+// then all Go), e.g. to resume a session made by one on another. Each server
+// line gets a "server" key with the server's index.
+func RunServers(t testing.TB, specs []ServerSpec, peer MultiPeer) (node, goRun ServerRun) {
+	t.Helper()
+	run := func(start func(testing.TB, ServerSpec) (int, func() []Line), n int, quiet, max time.Duration) ServerRun {
+		var ports []int
+		var gets []func() []Line
+		for _, s := range specs {
+			p, g := start(t, s)
+			ports, gets = append(ports, p), append(gets, g)
+		}
+		var r ServerRun
+		r.Client = peer(t, ports)
+		all := func() []Line {
+			var ls []Line
+			for i, g := range gets {
+				for _, l := range g() {
+					l["server"] = float64(i)
+					ls = append(ls, l)
+				}
+			}
+			return ls
+		}
+		r.Server = numberIDs(settle(all, n, quiet, max))
+		return r
+	}
+	node = run(StartNodeServer, 0, 200*time.Millisecond, 10*time.Second)
+	goRun = run(StartGoServer, len(node.Server), 100*time.Millisecond, 5*time.Second)
+	return node, goRun
+}
+
+// NodeClientPorts is a MultiPeer that runs spec as a node client whose
+// connection i goes to ports[spec.Ports[i]] (indexes into the servers).
+func NodeClientPorts(spec ClientSpec) MultiPeer {
+	return func(t testing.TB, ports []int) []Line {
+		s := spec
+		s.Options = map[string]any{"host": "127.0.0.1"}
+		for k, v := range spec.Options {
+			s.Options[k] = v
+		}
+		s.Ports = make([]int, len(spec.Ports))
+		for i, idx := range spec.Ports {
+			s.Ports[i] = ports[idx]
+		}
+		return RunNodeClient(t, s)
+	}
+}
+
+// Show formats lines for a test log, one JSON object per line, without the
+// certificate details of socket lines.
+func Show(ls []Line) string {
+	var b strings.Builder
+	for _, l := range ls {
+		c := Line{}
+		for k, v := range l {
+			if k == "peerCertificate" {
+				if m, ok := v.(map[string]any); ok && m["subject"] != nil {
+					v = map[string]any{"subject": m["subject"]}
+				}
+			}
+			c[k] = v
+		}
+		j, _ := json.Marshal(c)
+		b.WriteString("\n    ")
+		b.Write(j)
+	}
+	return b.String()
+}
+
+// ByEvent orders lines by event name, keeping the order within each event:
+// for scenarios whose connections overlap (s_client -reconnect starts the
+// next connection while the server may still be finishing the last), where
+// only the order among events of one kind is meaningful.
+// Session ids are numbered again in the new order.
+func ByEvent(ls []Line) []Line {
+	out := append([]Line(nil), ls...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, _ := out[i]["event"].(string)
+		b, _ := out[j]["event"].(string)
+		return a < b
+	})
+	return numberIDs(out)
 }
