@@ -142,6 +142,41 @@ func TestParityServerClientAuth(t *testing.T) {
 				peer: nodeClient(withCert(other, other.ChainPEM, v.opts)), want: []string{"secureConnection"}},
 		)
 	}
+	// test-tls-server-verify: openssl s_client with and without a
+	// certificate, and a CRL revoking one client (the check covers the whole
+	// chain, so these clients come from a CA without intermediates).
+	simpleCA := testpki.NewCA(t, testpki.Options{Key: testpki.ECDSAP256, CommonName: "simple CA"})
+	good := simpleCA.Leaf(t, testpki.Options{Key: testpki.ECDSAP256, ClientAuth: true, CommonName: "good"})
+	revoked := simpleCA.Leaf(t, testpki.Options{Key: testpki.ECDSAP256, ClientAuth: true, CommonName: "revoked"})
+	crl, err := openssl.CreateCRL(simpleCA.Cert, simpleCA.Key, []openssl.RevokedCertificate{{Serial: revoked.Serial}},
+		time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	require.NoError(t, err)
+	crlServer := func(extra map[string]any) parity.ServerSpec {
+		return parity.ServerSpec{Options: merge(map[string]any{"key": pem(server.KeyPEM), "cert": pem(server.ChainPEM),
+			"ca": pem(simpleCA.CertPEM), "crl": pem(crl)}, extra)}
+	}
+	sClient := func(l *testpki.Leaf, args ...string) parity.Peer {
+		if l != nil {
+			args = append(args, "-cert", parity.WriteTemp(t, "cert.pem", l.ChainPEM), "-key", parity.WriteTemp(t, "key.pem", l.KeyPEM))
+		}
+		return parity.OpenSSLClient("ping\n", append(args, "-servername", "localhost")...)
+	}
+	cases = append(cases,
+		serverCase{name: "s_client/with certificate, TLS 1.3", server: crlServer(req), peer: sClient(good, "-tls1_3"),
+			want: []string{"secureConnection", "s_client"}},
+		serverCase{name: "s_client/with certificate, TLS 1.2", server: crlServer(req), peer: sClient(good, "-tls1_2"),
+			want: []string{"secureConnection", "s_client"}},
+		serverCase{name: "s_client/without certificate, TLS 1.2", server: crlServer(req), peer: sClient(nil, "-tls1_2"),
+			want: []string{"tlsClientError"}},
+		serverCase{name: "s_client/without certificate, no reject", server: crlServer(reqNoReject), peer: sClient(nil, "-tls1_2"),
+			want: []string{"secureConnection"}},
+		serverCase{name: "CRL/revoked client, no reject", server: crlServer(reqNoReject),
+			peer: nodeClient(withCert(revoked, revoked.ChainPEM, nil)), want: []string{"secureConnection"}},
+		serverCase{name: "CRL/revoked client", server: crlServer(req),
+			peer: nodeClient(withCert(revoked, revoked.ChainPEM, nil)), want: []string{"tlsClientError"}},
+		serverCase{name: "CRL/client not revoked", server: crlServer(req),
+			peer: nodeClient(withCert(good, good.ChainPEM, nil)), want: []string{"secureConnection"}},
+	)
 	runServerCases(t, cases)
 }
 
@@ -331,6 +366,13 @@ func TestParityServerJunk(t *testing.T) {
 			peer: parity.RawClient(nil, wait), want: []string{"tlsClientError"}},
 		{name: "handshake timeout, socket left open", server: timeoutKeep,
 			peer: parity.RawClient(nil, wait), want: []string{"tlsClientError"}},
+		{name: "handshake timeout, node client late, handler destroys", server: timeout,
+			peer: parity.NodeClient(parity.ClientSpec{Delay: 800, Options: map[string]any{"ca": pem(ca.CertPEM), "servername": "localhost"}}),
+			want: []string{"tlsClientError"}},
+		// Left open, the socket still completes its handshake when the client comes.
+		{name: "handshake timeout, node client late, socket left open", server: timeoutKeep,
+			peer: parity.NodeClient(parity.ClientSpec{Delay: 800, Options: map[string]any{"ca": pem(ca.CertPEM), "servername": "localhost"}}),
+			want: []string{"tlsClientError", "secureConnection"}},
 	})
 }
 

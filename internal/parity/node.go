@@ -11,7 +11,8 @@
 package parity
 
 // clientScript connects as spec.options says (spec.connections times,
-// resuming the previous session when spec.resume), prints a secureConnect or
+// resuming the previous session when spec.resume; spec.delay ms after the TCP
+// connection when set), prints a secureConnect or
 // error line per connection, then sends spec.send (default "ping\n"), waits
 // for data and ends.
 const clientScript = `
@@ -69,6 +70,11 @@ function once(i) {
   const o = options();
   if (spec.ports) o.port = spec.ports[i % spec.ports.length];
   if (spec.resume && session) o.session = session;
+  if (!spec.delay) return start(i, o);
+  // spec.delay: connect TCP, wait, then run TLS over that socket.
+  const raw = require('net').connect(o.port, o.host, () => setTimeout(() => { o.socket = raw; start(i, o); }, spec.delay));
+}
+function start(i, o) {
   let done = false;
   const finish = () => { if (done) return; done = true; if (i + 1 < n) setTimeout(() => once(i + 1), 20); };
   const s = tls.connect(o, () => {

@@ -58,6 +58,9 @@ type ClientSpec struct {
 	// Steps replace Send after secureConnect: "renegotiate" (prints a
 	// renegotiate line), "send:TEXT", "read" (prints a data line), "end".
 	Steps []string `json:"steps,omitempty"`
+	// Delay is how long the client waits between its TCP connection and its
+	// ClientHello, in milliseconds.
+	Delay int `json:"delay,omitempty"`
 }
 
 // ServerSpec is a server scenario.
@@ -186,6 +189,14 @@ func RunGoClient(t testing.TB, spec ClientSpec) []Line {
 		}
 		if spec.Resume && session != nil {
 			opts.Session = session
+		}
+		if spec.Delay > 0 {
+			raw, err := net.Dial("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
+			if err != nil {
+				t.Fatalf("parity: %v", err)
+			}
+			time.Sleep(time.Duration(spec.Delay) * time.Millisecond)
+			opts.Socket = raw
 		}
 		s, err := tls.Connect(opts)
 		if err != nil {
