@@ -288,6 +288,22 @@ int nt_x509_check_ca(X509 *x) { return X509_check_ca(x); }
 
 /* Copies the certificate, key and chain of ctx's current slot into s
  * (Node's UseSNIContext). */
+/* nt_ssl_use_ctx_cas gives the connection ctx's trust store and client CA
+ * names, without switching its context (Node's SetCACerts). */
+nt_result nt_ssl_use_ctx_cas(SSL *s, SSL_CTX *ctx) {
+    ERR_clear_error();
+    if (SSL_set1_verify_cert_store(s, SSL_CTX_get_cert_store(ctx)) != 1)
+        return nt_fail("SSL_set1_verify_cert_store");
+    STACK_OF(X509_NAME) *names = NULL;
+    if (SSL_CTX_get_client_CA_list(ctx) != NULL) {
+        names = SSL_dup_CA_list(SSL_CTX_get_client_CA_list(ctx));
+        if (names == NULL)
+            return nt_fail("SSL_dup_CA_list");
+    }
+    SSL_set_client_CA_list(s, names); /* takes ownership */
+    return nt_ok(1, NULL);
+}
+
 nt_result nt_ssl_use_ctx_cert(SSL *s, SSL_CTX *ctx) {
     ERR_clear_error();
     X509 *x = SSL_CTX_get0_certificate(ctx);

@@ -416,3 +416,17 @@ func (c *Conn) UseContextCertificateFromCallback(ctx *Context) error {
 	}
 	return ctx.with("SSL_use_certificate", func(h *cbridge.SSLCtx) error { return c.ssl.UseContextCertificate(h) })
 }
+
+// UseContextCAsFromCallback gives the connection the trust store (used to
+// verify the peer) and client CA names of ctx, keeping its own context, from
+// inside one of its ConnConfig callbacks (an SNI choice, as Node's
+// SetCACerts).
+func (c *Conn) UseContextCAsFromCallback(ctx *Context) error {
+	if ctx == nil {
+		return errors.New("openssl: nil context")
+	}
+	if c.ssl == nil {
+		return net.ErrClosed
+	}
+	return ctx.with("SSL_set1_verify_cert_store", func(h *cbridge.SSLCtx) error { return c.ssl.UseContextCAs(h) })
+}

@@ -1050,9 +1050,11 @@ func (s *Socket) selectSNI(name string) (*openssl.Context, error) {
 	if sc == nil {
 		return nil, nil
 	}
-	// Node copies the context's certificate, key and chain into the
-	// connection; when that fails (a context without a certificate) it keeps
-	// the default ones and OpenSSL's error stays queued, to be reported if the
+	// As Node's UseSNIContext and SetCACerts: the connection keeps its
+	// context (ciphers, sigalgs, session id context, tickets) and takes the
+	// chosen one's certificate, key and chain, then its trust store and
+	// client CA names. When the certificate cannot be taken (a context
+	// without one) the default stays and OpenSSL's error is reported if the
 	// handshake then fails.
 	if err := s.conn.UseContextCertificateFromCallback(sc.ctx); err != nil {
 		s.mu.Lock()
@@ -1063,7 +1065,12 @@ func (s *Socket) selectSNI(name string) (*openssl.Context, error) {
 	s.mu.Lock()
 	s.sniContext = sc
 	s.mu.Unlock()
-	return sc.ctx, nil
+	if err := s.conn.UseContextCAsFromCallback(sc.ctx); err != nil {
+		err = fromConfigError(err)
+		s.setHookErr(err)
+		return nil, &openssl.SilentAbort{Err: err}
+	}
+	return nil, nil
 }
 
 func (s *Socket) sniName() string {
