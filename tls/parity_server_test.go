@@ -228,9 +228,9 @@ func TestParityServerSNI(t *testing.T) {
 		"a.example.com":      ctx(a, withClientCA),
 		"*.wild.example.com": ctx(wild, nil),
 	}
-	conn := func(servername string) parity.Peer {
-		o := map[string]any{"ca": pem(ca.CertPEM), "key": pem(client.KeyPEM), "cert": pem(client.ChainPEM),
-			"rejectUnauthorized": false}
+	conn := func(servername string, extra ...map[string]any) parity.Peer {
+		o := merge(append([]map[string]any{{"ca": pem(ca.CertPEM), "key": pem(client.KeyPEM), "cert": pem(client.ChainPEM),
+			"rejectUnauthorized": false}}, extra...)...)
 		if servername != "" {
 			o["servername"] = servername
 		}
@@ -241,6 +241,8 @@ func TestParityServerSNI(t *testing.T) {
 		"b.example.com":    ctx(b, nil),
 		"fail.example.com": "error",
 		"none.example.com": "empty",
+		"c.example.com": ctx(b, map[string]any{"ciphers": "ECDHE-ECDSA-AES256-SHA:TLS_AES_128_GCM_SHA256",
+			"sigalgs": "RSA-PSS+SHA256"}),
 	}
 	runServerCases(t, []serverCase{
 		{name: "addContext/exact name with its ca", server: parity.ServerSpec{Options: base, Contexts: contexts},
@@ -274,6 +276,11 @@ func TestParityServerSNI(t *testing.T) {
 		{name: "SNICallback/context without certificate, no default certificate",
 			server: parity.ServerSpec{Options: map[string]any{}, SNI: sni},
 			peer:   conn("none.example.com"), want: []string{"tlsClientError"}},
+		// Only the certificate, key, chain and CAs of an SNI context apply.
+		{name: "SNICallback/context's ciphers do not apply", server: parity.ServerSpec{Options: base, SNI: sni},
+			peer: conn("c.example.com", map[string]any{"maxVersion": "TLSv1.2"}), want: []string{"secureConnection"}},
+		{name: "SNICallback/context's sigalgs do not apply", server: parity.ServerSpec{Options: base, SNI: sni},
+			peer: conn("c.example.com"), want: []string{"secureConnection"}},
 		{name: "SNICallback/only SNICallback, no default certificate",
 			server: parity.ServerSpec{Options: map[string]any{}, SNI: sni},
 			peer:   conn("b.example.com"), want: []string{"secureConnection"}},
