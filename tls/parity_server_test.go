@@ -529,7 +529,9 @@ func TestParityServerRenegotiation(t *testing.T) {
 	reneg := []string{"renegotiate", "renegotiate", "renegotiate", "renegotiate", "renegotiate", "end"}
 	destroying := parity.ServerSpec{Options: base, DestroyOnSocketError: true}
 	disabled := parity.ServerSpec{Options: base, DisableRenegotiation: true, DestroyOnSocketError: true}
-	sClientR := strings.Repeat("R\n@sleep\n", 5) + "ping\n@sleep\n"
+	// s_client renegotiates on each "R" line; the pauses let each
+	// renegotiation finish before the next and before s_client leaves.
+	sClientR := strings.Repeat("R\n@sleep\n@sleep\n", 5) + "ping\n@sleep\n@sleep\n@sleep\n"
 	runServerCases(t, []serverCase{
 		{name: "limit, socket left open", server: parity.ServerSpec{Options: base},
 			peer: steps(reneg...), want: []string{"socketError"}},

@@ -378,19 +378,12 @@ func (s *Socket) judgeClient() {
 		return
 	}
 	s.authErr = verr
-	reject := s.serverReject && !s.closed
-	if reject {
-		s.rejected = true
-		s.closed = true
-	}
+	s.rejected = s.serverReject
 	s.mu.Unlock()
-	if reject {
+	if s.rejected {
 		// Node destroys the socket quietly; its close then reports "socket
 		// hang up" through tlsClientError.
-		_ = s.conn.Abort()
-		if s.ownCtx {
-			s.secure.Close()
-		}
+		s.Destroy()
 	}
 }
 
@@ -589,9 +582,22 @@ func (s *Socket) Close() error {
 	return err
 }
 
-// Destroy closes the connection at once (Node's destroy()); it is Close
-// without the error.
-func (s *Socket) Destroy() { _ = s.Close() }
+// Destroy closes the connection at once, as Node's destroy(): no
+// close_notify, and TLS output not yet written (say, the reply to a
+// renegotiation that started) is dropped.
+func (s *Socket) Destroy() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	_ = s.conn.Abort()
+	if s.ownCtx {
+		s.secure.Close()
+	}
+}
 
 // End sends close_notify and half-closes the connection, like Node's end();
 // reading goes on until the peer closes.
