@@ -92,6 +92,7 @@ func nodeClient(opts map[string]any) parity.Peer {
 // client's certificate (trusted, missing, untrusted, self-signed, chain
 // incomplete), on TLS 1.2 and 1.3.
 func TestParityServerClientAuth(t *testing.T) {
+	t.Parallel()
 	serverCA := testpki.NewCA(t, testpki.Options{Key: testpki.ECDSAP256})
 	server := serverCA.Leaf(t, testpki.Options{Key: testpki.ECDSAP256}, "localhost")
 	clientRoot := testpki.NewCA(t, testpki.Options{Key: testpki.ECDSAP256, CommonName: "client root"})
@@ -183,6 +184,7 @@ func TestParityServerClientAuth(t *testing.T) {
 // TestParityServerPFX ports test-tls-pfx-authorizationerror: a PFX server
 // and a PFX client with requestCert; the client is authorized.
 func TestParityServerPFX(t *testing.T) {
+	t.Parallel()
 	ca := testpki.NewCA(t, testpki.Options{Key: testpki.ECDSAP256})
 	srvLeaf := ca.Leaf(t, testpki.Options{Key: testpki.ECDSAP256}, "localhost")
 	cliLeaf := ca.Leaf(t, testpki.Options{Key: testpki.ECDSAP256, ClientAuth: true, CommonName: "pfx client"})
@@ -212,6 +214,7 @@ func TestParityServerPFX(t *testing.T) {
 // certificates), SNICallback contexts, errors and a context without a
 // certificate.
 func TestParityServerSNI(t *testing.T) {
+	t.Parallel()
 	ca := testpki.NewCA(t, testpki.Options{Key: testpki.ECDSAP256})
 	leaf := func(cn string, hosts ...string) *testpki.Leaf {
 		return ca.Leaf(t, testpki.Options{Key: testpki.ECDSAP256, CommonName: cn}, hosts...)
@@ -292,6 +295,7 @@ func TestParityServerSNI(t *testing.T) {
 // test-tls-server-setkeycert, test-tls-honorcipherorder, and the handshake
 // failures of §2.15 (no shared cipher, no shared group, version mismatch).
 func TestParityServerNegotiation(t *testing.T) {
+	t.Parallel()
 	ca := testpki.NewCA(t, testpki.Options{Key: testpki.ECDSAP256})
 	leaf := ca.Leaf(t, testpki.Options{Key: testpki.ECDSAP256}, "localhost")
 	alt := ca.Leaf(t, testpki.Options{Key: testpki.ECDSAP256, CommonName: "alternative"}, "localhost")
@@ -349,6 +353,7 @@ func TestParityServerNegotiation(t *testing.T) {
 // (handshakeTimeout reports ERR_TLS_HANDSHAKE_TIMEOUT and leaves the socket
 // open unless the handler destroys it).
 func TestParityServerJunk(t *testing.T) {
+	t.Parallel()
 	ca := testpki.NewCA(t, testpki.Options{Key: testpki.ECDSAP256})
 	leaf := ca.Leaf(t, testpki.Options{Key: testpki.ECDSAP256}, "localhost")
 	base := map[string]any{"key": pem(leaf.KeyPEM), "cert": pem(leaf.ChainPEM)}
@@ -387,6 +392,7 @@ func TestParityServerJunk(t *testing.T) {
 // test-tls-psk-errors: TLS 1.2 and 1.3 PSK with node and openssl clients, an
 // unknown identity, a wrong key, and a pskIdentityHint OpenSSL refuses.
 func TestParityServerPSK(t *testing.T) {
+	t.Parallel()
 	key := []byte("0123456789abcdef0123456789abcdef")
 	psk := map[string]string{"client1": hex.EncodeToString(key)}
 	server := func(extra map[string]any) parity.ServerSpec {
@@ -439,6 +445,7 @@ const tls13NewSessionOrder = true
 // getTicketKeys/setTicketKeys and their errors, and
 // test-tls-session-timeout-errors.
 func TestParityServerSessions(t *testing.T) {
+	t.Parallel()
 	ca := testpki.NewCA(t, testpki.Options{Key: testpki.ECDSAP256})
 	leaf := ca.Leaf(t, testpki.Options{Key: testpki.ECDSAP256}, "localhost")
 	base := map[string]any{"key": pem(leaf.KeyPEM), "cert": pem(leaf.ChainPEM)}
@@ -517,6 +524,7 @@ func TestParityServerSessions(t *testing.T) {
 // the window, the socket left open unless the handler destroys it, with node
 // and openssl clients) and test-tls-disable-renegotiation.
 func TestParityServerRenegotiation(t *testing.T) {
+	t.Parallel()
 	ca := testpki.NewCA(t, testpki.Options{Key: testpki.ECDSAP256})
 	leaf := ca.Leaf(t, testpki.Options{Key: testpki.ECDSAP256}, "localhost")
 	base := map[string]any{"key": pem(leaf.KeyPEM), "cert": pem(leaf.ChainPEM)}
@@ -551,6 +559,7 @@ func TestParityServerRenegotiation(t *testing.T) {
 // get the new context), test-tls-multi-key, test-tls-no-rsa-key and
 // test-tls-dhe (dhparam auto, PEM, too small, garbage).
 func TestParityServerCallbacks(t *testing.T) {
+	t.Parallel()
 	ca := testpki.NewCA(t, testpki.Options{Key: testpki.ECDSAP256})
 	leaf := ca.Leaf(t, testpki.Options{Key: testpki.ECDSAP256}, "localhost")
 	other := ca.Leaf(t, testpki.Options{Key: testpki.ECDSAP256, CommonName: "other"}, "localhost")
