@@ -286,8 +286,6 @@ int nt_session_id(SSL_SESSION *s, unsigned char *out, int cap) {
 
 int nt_x509_check_ca(X509 *x) { return X509_check_ca(x); }
 
-/* Copies the certificate, key and chain of ctx's current slot into s
- * (Node's UseSNIContext). */
 /* nt_ssl_use_ctx_cas gives the connection ctx's trust store and client CA
  * names, without switching its context (Node's SetCACerts). */
 nt_result nt_ssl_use_ctx_cas(SSL *s, SSL_CTX *ctx) {
@@ -304,6 +302,8 @@ nt_result nt_ssl_use_ctx_cas(SSL *s, SSL_CTX *ctx) {
     return nt_ok(1, NULL);
 }
 
+/* Copies the certificate, key and chain of ctx's current slot into s
+ * (Node's UseSNIContext). */
 nt_result nt_ssl_use_ctx_cert(SSL *s, SSL_CTX *ctx) {
     ERR_clear_error();
     X509 *x = SSL_CTX_get0_certificate(ctx);

@@ -47,7 +47,7 @@ func runServerCases(t *testing.T, cases []serverCase) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			node, got := parity.RunServer(t, c.server, c.peer)
+			node, got := parity.RunServer(t, c.server, c.peer, c.want...)
 			if c.byEvent {
 				node.Server, got.Server = parity.ByEvent(node.Server), parity.ByEvent(got.Server)
 			}
@@ -511,7 +511,7 @@ func TestParityServerSessions(t *testing.T) {
 			t.Parallel()
 			peer := parity.NodeClientPorts(parity.ClientSpec{Connections: 2, Resume: true, Ports: []int{0, 1},
 				Options: merge(map[string]any{"ca": pem(ca.CertPEM), "servername": "localhost"}, c.opts)})
-			node, got := parity.RunServers(t, c.servers, peer)
+			node, got := parity.RunServers(t, c.servers, peer, "secureConnection")
 			require.Len(t, parity.Events(node.Client, "secureConnect"), 2, "node client: %v", node.Client)
 			assert.Empty(t, parity.DiffRuns(node, got))
 			t.Logf("node server: %v\nnode peer: %v", node.Server, node.Client)

@@ -36,16 +36,33 @@ type ServerRun struct {
 // side it also waits (up to a few seconds) for as many lines as node printed.
 // Session ids are replaced by "#1", "#2", ... in order of appearance, so the
 // two runs compare.
-func RunServer(t testing.TB, spec ServerSpec, peer Peer) (node, goRun ServerRun) {
+//
+// want names events the node run is expected to show (on the server or the
+// peer): the node server's lines are awaited (up to 10 s) until they do, so
+// that a slow machine does not cut the run short.
+func RunServer(t testing.TB, spec ServerSpec, peer Peer, want ...string) (node, goRun ServerRun) {
 	t.Helper()
 	nport, nget := StartNodeServer(t, spec)
 	node.Client = runPeer(t, peer, nport)
-	node.Server = numberIDs(settle(nget, 0, 200*time.Millisecond, 10*time.Second))
+	node.Server = numberIDs(settle(nget, 0, hasEvents(node.Client, want), 200*time.Millisecond, 10*time.Second))
 
 	gport, gget := StartGoServer(t, spec)
 	goRun.Client = runPeer(t, peer, gport)
-	goRun.Server = numberIDs(settle(gget, len(node.Server), 100*time.Millisecond, 5*time.Second))
+	goRun.Server = numberIDs(settle(gget, len(node.Server), nil, 100*time.Millisecond, 5*time.Second))
 	return node, goRun
+}
+
+// hasEvents reports whether server lines, with the peer's, show every event
+// of want.
+func hasEvents(peer []Line, want []string) func([]Line) bool {
+	return func(server []Line) bool {
+		for _, w := range want {
+			if len(Events(server, w)) == 0 && len(Events(peer, w)) == 0 {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 func runPeer(t testing.TB, peer Peer, port int) []Line {
@@ -56,8 +73,9 @@ func runPeer(t testing.TB, peer Peer, port int) []Line {
 }
 
 // settle polls get until it has at least n lines (other than "listening")
-// and then nothing new for quiet, or until max has passed.
-func settle(get func() []Line, n int, quiet, max time.Duration) []Line {
+// that satisfy ready (when not nil) and then nothing new for quiet, or until
+// max has passed.
+func settle(get func() []Line, n int, ready func([]Line) bool, quiet, max time.Duration) []Line {
 	deadline := time.Now().Add(max)
 	var last []Line
 	lastChange := time.Now()
@@ -71,7 +89,7 @@ func settle(get func() []Line, n int, quiet, max time.Duration) []Line {
 		if len(ls) != len(last) {
 			last, lastChange = ls, time.Now()
 		}
-		if (len(last) >= n && time.Since(lastChange) >= quiet) || time.Now().After(deadline) {
+		if (len(last) >= n && (ready == nil || ready(last)) && time.Since(lastChange) >= quiet) || time.Now().After(deadline) {
 			return last
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -247,9 +265,9 @@ type MultiPeer func(t testing.TB, ports []int) []Line
 // RunServers is RunServer for several servers started side by side (all node,
 // then all Go), e.g. to resume a session made by one on another. Each server
 // line gets a "server" key with the server's index.
-func RunServers(t testing.TB, specs []ServerSpec, peer MultiPeer) (node, goRun ServerRun) {
+func RunServers(t testing.TB, specs []ServerSpec, peer MultiPeer, want ...string) (node, goRun ServerRun) {
 	t.Helper()
-	run := func(start func(testing.TB, ServerSpec) (int, func() []Line), n int, quiet, max time.Duration) ServerRun {
+	run := func(start func(testing.TB, ServerSpec) (int, func() []Line), n int, want []string, quiet, max time.Duration) ServerRun {
 		var ports []int
 		var gets []func() []Line
 		for _, s := range specs {
@@ -268,11 +286,11 @@ func RunServers(t testing.TB, specs []ServerSpec, peer MultiPeer) (node, goRun S
 			}
 			return ls
 		}
-		r.Server = numberIDs(settle(all, n, quiet, max))
+		r.Server = numberIDs(settle(all, n, hasEvents(r.Client, want), quiet, max))
 		return r
 	}
-	node = run(StartNodeServer, 0, 200*time.Millisecond, 10*time.Second)
-	goRun = run(StartGoServer, len(node.Server), 100*time.Millisecond, 5*time.Second)
+	node = run(StartNodeServer, 0, want, 200*time.Millisecond, 10*time.Second)
+	goRun = run(StartGoServer, len(node.Server), nil, 100*time.Millisecond, 5*time.Second)
 	return node, goRun
 }
 
