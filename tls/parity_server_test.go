@@ -482,6 +482,10 @@ func TestParityServerSessions(t *testing.T) {
 			peer: resume(2, nil), want: []string{"resumeSession", "newSession"}, byEvent: tls13NewSessionOrder},
 		{name: "node client, TLS 1.3 without tickets", server: cache(noTicket),
 			peer: resume(2, nil), want: []string{"resumeSession", "newSession"}, byEvent: tls13NewSessionOrder},
+		// A HelloRetryRequest (the client's key share is not one the server
+		// takes) brings a second ClientHello: only the first asks resumeSession.
+		{name: "node client, TLS 1.3 HelloRetryRequest", server: cache(map[string]any{"ecdhCurve": "P-384"}),
+			peer: resume(1, nil), want: []string{"resumeSession", "newSession"}, byEvent: tls13NewSessionOrder},
 		{name: "no session handlers, no tickets: no resumption", server: parity.ServerSpec{Options: merge(base, noTicket)},
 			peer: resume(2, tls12), want: []string{"secureConnection"}},
 		{name: "getTicketKeys", server: parity.ServerSpec{Options: merge(base, map[string]any{"ticketKeys": parity.Hex(keys)}),

@@ -447,15 +447,20 @@ func (s *Server) OnConnection(fn func(net.Conn)) {
 // OnNewSession is Node's 'newSession' event: a new TLS session (id and DER
 // data) for an external session cache. Registering it (or OnResumeSession)
 // turns on session-ID resumption for connections accepted afterwards; as in
-// Node, there is no internal cache.
+// Node, there is no internal cache. A TLS 1.3 connection's sessions (one per
+// ticket) are reported before its OnSecureConnection handlers run (Node:
+// just after its secureConnection listeners).
 func (s *Server) OnNewSession(fn func(id, data []byte)) {
 	s.mu.Lock()
 	s.onNewSess = append(s.onNewSess, fn)
 	s.mu.Unlock()
 }
 
-// OnResumeSession is Node's 'resumeSession' event: return the DER data of the
-// session with this id, or nil when unknown (a full handshake follows).
+// OnResumeSession is Node's 'resumeSession' event: a connection's first
+// ClientHello with a session id and no session ticket asks for the DER data
+// of that session; return nil when unknown (a full handshake follows). As in
+// Node, TLS 1.3 clients' random legacy session ids are asked for too, and a
+// TLS 1.3 session resumes only from a ticket.
 func (s *Server) OnResumeSession(fn func(id []byte) (data []byte)) {
 	s.mu.Lock()
 	s.onResume = append(s.onResume, fn)
