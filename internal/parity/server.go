@@ -332,17 +332,24 @@ func Show(ls []Line) string {
 	return b.String()
 }
 
-// ByEvent orders lines by event name, keeping the order within each event:
-// for scenarios whose connections overlap (s_client -reconnect starts the
-// next connection while the server may still be finishing the last), where
-// only the order among events of one kind is meaningful.
-// Session ids are numbered again in the new order.
+// ByEvent orders lines by event name, then by their content (session ids
+// aside): for scenarios whose connections overlap (s_client -reconnect starts
+// the next connection while the server may still be finishing the last),
+// where the order of the events is timing. Session ids are numbered again in
+// the new order.
 func ByEvent(ls []Line) []Line {
+	key := func(l Line) string {
+		c := Line{}
+		for k, v := range l {
+			if k != "id" {
+				c[k] = v
+			}
+		}
+		j, _ := json.Marshal(c) // map keys are sorted
+		e, _ := l["event"].(string)
+		return e + "\x00" + string(j)
+	}
 	out := append([]Line(nil), ls...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, _ := out[i]["event"].(string)
-		b, _ := out[j]["event"].(string)
-		return a < b
-	})
+	sort.SliceStable(out, func(i, j int) bool { return key(out[i]) < key(out[j]) })
 	return numberIDs(out)
 }
