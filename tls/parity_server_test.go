@@ -1,15 +1,12 @@
 package tls_test
 
 import (
-	"os/exec"
-
-	"encoding/hex"
-	"strings"
-
 	"bytes"
-	"time"
-
+	"encoding/hex"
+	"os/exec"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/nodetls/nodetls/internal/parity"
 	"github.com/nodetls/nodetls/internal/peers"
