@@ -430,3 +430,11 @@ func (c *Conn) UseContextCAsFromCallback(ctx *Context) error {
 	}
 	return ctx.with("SSL_set1_verify_cert_store", func(h *cbridge.SSLCtx) error { return c.ssl.UseContextCAs(h) })
 }
+
+// ResumingFromCallback reports, from inside one of the connection's
+// ConnConfig callbacks, whether the handshake resumes a session; OpenSSL
+// knows it once the ClientHello's session or PSK was accepted (by the time of
+// ServerNameCallback, not yet at OnClientHello).
+func (c *Conn) ResumingFromCallback() bool {
+	return c.ssl != nil && c.ssl.SessionReused()
+}

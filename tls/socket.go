@@ -1037,7 +1037,9 @@ func (s *Socket) selectSNI(name string) (*openssl.Context, error) {
 	s.mu.Lock()
 	s.sni = name
 	s.mu.Unlock()
-	if name == "" {
+	// Node picks the SNI context from OpenSSL's certificate callback, which a
+	// resumed session skips.
+	if name == "" || s.conn.ResumingFromCallback() {
 		return nil, nil
 	}
 	var sc *SecureContext
@@ -1188,6 +1190,9 @@ func (s *Socket) dropNextSession() {
 }
 
 func (s *Socket) serverOCSPRequest() ([]byte, error) {
+	if s.conn.ResumingFromCallback() {
+		return nil, nil // Node asks from the certificate callback, which a resumption skips
+	}
 	sc := s.contextInUse()
 	resp, err := s.server.emitOCSPRequest(sc.leafDER, sc.issuerDER)
 	if err != nil {
