@@ -236,6 +236,10 @@ func TestParityServerSNI(t *testing.T) {
 		}
 		return nodeClient(o)
 	}
+	resumeWith := func(servername string, extra map[string]any) parity.Peer {
+		return parity.NodeClient(parity.ClientSpec{Connections: 2, Resume: true,
+			Options: merge(map[string]any{"ca": pem(ca.CertPEM), "servername": servername}, extra)})
+	}
 	sni := map[string]any{
 		"a.example.com":    ctx(a, withClientCA),
 		"b.example.com":    ctx(b, nil),
@@ -281,6 +285,12 @@ func TestParityServerSNI(t *testing.T) {
 			peer: conn("c.example.com", map[string]any{"maxVersion": "TLSv1.2"}), want: []string{"secureConnection"}},
 		{name: "SNICallback/context's sigalgs do not apply", server: parity.ServerSpec{Options: base, SNI: sni},
 			peer: conn("c.example.com"), want: []string{"secureConnection"}},
+		// Node runs SNICallback (and OCSPRequest) from OpenSSL's certificate
+		// callback, which a resumed session skips.
+		{name: "SNICallback/not called on TLS 1.3 resumption", server: parity.ServerSpec{Options: base, SNI: sni, OCSP: "null"},
+			peer: resumeWith("b.example.com", map[string]any{"requestOCSP": true}), want: []string{"SNICallback", "OCSPRequest"}},
+		{name: "SNICallback/not called on TLS 1.2 resumption", server: parity.ServerSpec{Options: base, SNI: sni, OCSP: "null"},
+			peer: resumeWith("b.example.com", map[string]any{"requestOCSP": true, "maxVersion": "TLSv1.2"}), want: []string{"SNICallback", "OCSPRequest"}},
 		{name: "SNICallback/only SNICallback, no default certificate",
 			server: parity.ServerSpec{Options: map[string]any{}, SNI: sni},
 			peer:   conn("b.example.com"), want: []string{"secureConnection"}},
