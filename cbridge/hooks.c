@@ -149,6 +149,16 @@ static int client_hello_tramp(SSL *s, int *al, void *arg) {
     return SSL_CLIENT_HELLO_SUCCESS;
 }
 
+/* cert_tramp is OpenSSL's certificate callback on a server: the ClientHello's
+ * extensions are known and the certificate is not chosen yet; a resumed
+ * handshake skips it (Node picks SNI contexts here). */
+static int cert_tramp(SSL *s, void *arg) {
+    (void)arg;
+    if (!SSL_is_server(s) || !wants(s, NT_CB_CERT))
+        return 1;
+    return ntCertificate(handle_of(s)) ? 1 : 0;
+}
+
 void nt_ctx_install_hooks(SSL_CTX *ctx) {
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select_tramp, NULL);
     SSL_CTX_set_tlsext_servername_callback(ctx, servername_tramp);
@@ -157,4 +167,5 @@ void nt_ctx_install_hooks(SSL_CTX *ctx) {
     SSL_CTX_set_keylog_callback(ctx, keylog_tramp);
     SSL_CTX_set_tlsext_status_cb(ctx, status_tramp);
     SSL_CTX_set_client_hello_cb(ctx, client_hello_tramp, NULL);
+    SSL_CTX_set_cert_cb(ctx, cert_tramp, NULL);
 }

@@ -21,6 +21,7 @@ const (
 	CallbackKeylog      = uint(C.NT_CB_KEYLOG)
 	CallbackOCSP        = uint(C.NT_CB_OCSP)
 	CallbackClientHello = uint(C.NT_CB_CLIENT_HELLO)
+	CallbackCertificate = uint(C.NT_CB_CERT)
 )
 
 // ALPN verdicts besides an offset into the offered list.
@@ -58,6 +59,10 @@ type ConnHooks interface {
 	// whether it carries a non-empty session ticket, before OpenSSL looks for
 	// a session to resume.
 	ClientHello(sessionID []byte, hasTicket bool)
+	// Certificate (server) runs from OpenSSL's certificate callback, once the
+	// ClientHello's extensions are known and before the certificate is used
+	// (not on a resumed handshake); false ends the handshake.
+	Certificate() bool
 	// HookPanicked records a panic recovered from one of the methods above.
 	HookPanicked(hook string, value any)
 }
@@ -249,6 +254,19 @@ func ntClientHello(h C.uintptr_t, id *C.uchar, idlen C.int, hasTicket C.int) {
 		b = C.GoBytes(unsafe.Pointer(id), idlen)
 	}
 	hooks.ClientHello(b, hasTicket != 0)
+}
+
+//export ntCertificate
+func ntCertificate(h C.uintptr_t) (ok C.int) {
+	hooks := hooksOf(h)
+	if hooks == nil {
+		return 1
+	}
+	defer recoverHook(hooks, "certificate")
+	if hooks.Certificate() {
+		return 1
+	}
+	return 0
 }
 
 // SetCallbacks chooses which hooks call into Go for this connection.

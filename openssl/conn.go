@@ -124,6 +124,12 @@ type ConnConfig struct {
 	// a session to resume (GetSession); a ClientHello after a
 	// HelloRetryRequest or for a renegotiation is reported too.
 	OnClientHello func(sessionID []byte, hasTicket bool)
+	// OnCertificate (server) runs from OpenSSL's certificate callback: the
+	// ClientHello's extensions have been seen (ServerNameCallback; SelectALPN
+	// too on TLS 1.3) and the certificate is not chosen yet, so it may
+	// change it (UseContextCertificateFromCallback). A resumed handshake
+	// skips it. An error ends the handshake.
+	OnCertificate func() error
 	// Keylog receives NSS key log lines (without the newline).
 	Keylog func(line string)
 	// OCSPRequest (server) returns a DER OCSP response to staple, or nil.
@@ -202,6 +208,9 @@ func (c *Conn) configure() error {
 		}
 		if cfg.OnClientHello != nil {
 			bits |= cbridge.CallbackClientHello
+		}
+		if cfg.OnCertificate != nil {
+			bits |= cbridge.CallbackCertificate
 		}
 		mode := cbridge.VerifyNone
 		if cfg.RequestClientCert || cfg.RequireClientCert {

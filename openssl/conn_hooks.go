@@ -151,6 +151,15 @@ func (h *connHooks) ClientHello(sessionID []byte, hasTicket bool) {
 	h.cfg.OnClientHello(sessionID, hasTicket)
 }
 
+// Certificate runs ConnConfig.OnCertificate.
+func (h *connHooks) Certificate() bool {
+	if err := h.cfg.OnCertificate(); err != nil {
+		h.fail(err)
+		return false
+	}
+	return true
+}
+
 // HookPanicked turns a panic in a user callback into the step's error.
 func (h *connHooks) HookPanicked(hook string, value any) {
 	h.fail(fmt.Errorf("openssl: %s callback panicked: %v", hook, value))
