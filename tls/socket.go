@@ -143,7 +143,8 @@ func (s *Socket) connConfig(servername string, alpn []string, session []byte, re
 	if s.isServer {
 		cfg.RequestClientCert = s.requestCert
 		cfg.RequireClientCert = s.requestCert && s.serverReject
-		cfg.ServerNameCallback = s.selectSNI
+		cfg.ServerNameCallback = s.recordSNI
+		cfg.OnCertificate = s.selectSNI
 		if s.alpnCallback != nil || len(s.alpnProtocols) > 0 {
 			cfg.SelectALPN = s.selectALPN
 		}
@@ -1031,16 +1032,24 @@ func (s *Socket) deliverOCSP(resp []byte) {
 	}
 }
 
-// selectSNI is the server's servername callback: the custom SNICallback, or
-// the contexts of AddContext, newest first.
-func (s *Socket) selectSNI(name string) (*openssl.Context, error) {
+// recordSNI is the server's servername callback: it keeps the name the
+// client asked for (Node's socket.servername, also readable in
+// tlsClientError).
+func (s *Socket) recordSNI(name string) (*openssl.Context, error) {
 	s.mu.Lock()
 	s.sni = name
 	s.mu.Unlock()
-	// Node picks the SNI context from OpenSSL's certificate callback, which a
-	// resumed session skips.
-	if name == "" || s.conn.ResumingFromCallback() {
-		return nil, nil
+	return nil, nil
+}
+
+// selectSNI runs from OpenSSL's certificate callback, as Node's SNICallback:
+// after the ClientHello's extensions (so after ALPNCallback on TLS 1.3), not
+// on a resumed handshake. It asks the custom SNICallback, or the contexts of
+// AddContext, newest first.
+func (s *Socket) selectSNI() error {
+	name := s.sniName()
+	if name == "" {
+		return nil
 	}
 	var sc *SecureContext
 	var err error
@@ -1053,10 +1062,10 @@ func (s *Socket) selectSNI(name string) (*openssl.Context, error) {
 	if err != nil {
 		s.setHookErr(err)
 		// Node destroys the socket: the client gets no alert.
-		return nil, &openssl.SilentAbort{Err: err}
+		return &openssl.SilentAbort{Err: err}
 	}
 	if sc == nil {
-		return nil, nil
+		return nil
 	}
 	// As Node's UseSNIContext and SetCACerts: the connection keeps its
 	// context (ciphers, sigalgs, session id context, tickets) and takes the
@@ -1068,7 +1077,7 @@ func (s *Socket) selectSNI(name string) (*openssl.Context, error) {
 		s.mu.Lock()
 		s.sniCertErr = err
 		s.mu.Unlock()
-		return nil, nil
+		return nil
 	}
 	s.mu.Lock()
 	s.sniContext = sc
@@ -1076,9 +1085,9 @@ func (s *Socket) selectSNI(name string) (*openssl.Context, error) {
 	if err := s.conn.UseContextCAsFromCallback(sc.ctx); err != nil {
 		err = fromConfigError(err)
 		s.setHookErr(err)
-		return nil, &openssl.SilentAbort{Err: err}
+		return &openssl.SilentAbort{Err: err}
 	}
-	return nil, nil
+	return nil
 }
 
 func (s *Socket) sniName() string {
