@@ -236,6 +236,11 @@ func TestParityServerSNI(t *testing.T) {
 		}
 		return nodeClient(o)
 	}
+	withALPN := func(mode string, sni map[string]any) parity.ServerSpec {
+		return parity.ServerSpec{Options: base, SNI: sni, ALPNCallback: mode}
+	}
+	alpnX := map[string]any{"ALPNProtocols": []string{"x", "y"}}
+	tls12 := map[string]any{"maxVersion": "TLSv1.2"}
 	resumeWith := func(servername string, extra map[string]any) parity.Peer {
 		return parity.NodeClient(parity.ClientSpec{Connections: 2, Resume: true,
 			Options: merge(map[string]any{"ca": pem(ca.CertPEM), "servername": servername}, extra)})
@@ -291,6 +296,16 @@ func TestParityServerSNI(t *testing.T) {
 			peer: resumeWith("b.example.com", map[string]any{"requestOCSP": true}), want: []string{"SNICallback", "OCSPRequest"}},
 		{name: "SNICallback/not called on TLS 1.2 resumption", server: parity.ServerSpec{Options: base, SNI: sni, OCSP: "null"},
 			peer: resumeWith("b.example.com", map[string]any{"requestOCSP": true, "maxVersion": "TLSv1.2"}), want: []string{"SNICallback", "OCSPRequest"}},
+		// Node asks SNICallback from the certificate callback: after
+		// ALPNCallback on TLS 1.3, before it on TLS 1.2.
+		{name: "SNICallback/after ALPNCallback, TLS 1.3", server: withALPN("first", sni),
+			peer: conn("b.example.com", alpnX), want: []string{"SNICallback", "ALPNCallback"}},
+		{name: "SNICallback/before ALPNCallback, TLS 1.2", server: withALPN("first", sni),
+			peer: conn("b.example.com", alpnX, tls12), want: []string{"SNICallback", "ALPNCallback"}},
+		{name: "SNICallback/not called after ALPN refusal, TLS 1.3", server: withALPN("none", sni),
+			peer: conn("b.example.com", alpnX), want: []string{"ALPNCallback", "tlsClientError"}},
+		{name: "SNICallback/error after ALPNCallback, TLS 1.3", server: withALPN("first", sni),
+			peer: conn("fail.example.com", alpnX), want: []string{"ALPNCallback", "tlsClientError"}},
 		{name: "SNICallback/only SNICallback, no default certificate",
 			server: parity.ServerSpec{Options: map[string]any{}, SNI: sni},
 			peer:   conn("b.example.com"), want: []string{"secureConnection"}},

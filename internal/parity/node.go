@@ -104,7 +104,7 @@ once(0);
 // serverScript listens as spec.options says and prints a line per event:
 // listening (with the port), secureConnection (socket fields), tlsClientError
 // (with the socket's servername), socketError, newSession, resumeSession,
-// SNICallback, keylog, OCSPRequest, call (spec.calls), createError (when
+// SNICallback, ALPNCallback, keylog, OCSPRequest, call (spec.calls), createError (when
 // tls.createServer throws; "listening" then has port 0). It echoes what
 // clients send. spec.contexts adds addContext entries (hostname -> options);
 // spec.sni answers an SNICallback by name (options, "error", "empty"; other
@@ -134,12 +134,14 @@ function conv(src) { const o = {}; for (const [k, v] of Object.entries(src || {}
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const o = conv(spec.options);
 if (spec.psk) o.pskCallback = (socket, identity) => spec.psk[identity] ? Buffer.from(spec.psk[identity], 'hex') : null;
-if (spec.alpnCallback === 'first') o.ALPNCallback = function({protocols}) {
+const alpnLine = (servername, protocols) => out({event: 'ALPNCallback', servername: servername || null, protocols});
+if (spec.alpnCallback === 'first') o.ALPNCallback = function({servername, protocols}) {
+  alpnLine(servername, protocols);
   if (spec.setKeyCert) this.setKeyCert(conv(spec.setKeyCert));
   return protocols[0];
 };
-if (spec.alpnCallback === 'none') o.ALPNCallback = () => undefined;
-if (spec.alpnCallback === 'invalid') o.ALPNCallback = () => 'not-offered';
+if (spec.alpnCallback === 'none') o.ALPNCallback = ({servername, protocols}) => { alpnLine(servername, protocols); return undefined; };
+if (spec.alpnCallback === 'invalid') o.ALPNCallback = ({servername, protocols}) => { alpnLine(servername, protocols); return 'not-offered'; };
 if (spec.sni) o.SNICallback = (name, cb) => {
   out({event: 'SNICallback', servername: name});
   const v = spec.sni[name];

@@ -375,6 +375,15 @@ func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 			return nil
 		}
 	}
+	alpnLine := func(servername string, protocols []string) {
+		o := nodeshape.NewObject().Set("event", "ALPNCallback")
+		if servername != "" {
+			o.Set("servername", servername)
+		} else {
+			o.Set("servername", nil)
+		}
+		emit(o.Set("protocols", protocols))
+	}
 	switch spec.ALPNCallback {
 	case "first":
 		if spec.SetKeyCert != nil {
@@ -382,19 +391,29 @@ func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 			if err != nil {
 				t.Fatalf("parity: %v", err)
 			}
-			opts.ALPNSocketCallback = func(s *tls.Socket, _ string, protocols []string) (string, bool) {
+			opts.ALPNSocketCallback = func(s *tls.Socket, servername string, protocols []string) (string, bool) {
+				alpnLine(servername, protocols)
 				if err := s.SetKeyCert(kc); err != nil {
 					emit(nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "setKeyCertError"), err))
 				}
 				return protocols[0], true
 			}
 		} else {
-			opts.ALPNCallback = func(_ string, protocols []string) (string, bool) { return protocols[0], true }
+			opts.ALPNCallback = func(servername string, protocols []string) (string, bool) {
+				alpnLine(servername, protocols)
+				return protocols[0], true
+			}
 		}
 	case "none":
-		opts.ALPNCallback = func(string, []string) (string, bool) { return "", false }
+		opts.ALPNCallback = func(servername string, protocols []string) (string, bool) {
+			alpnLine(servername, protocols)
+			return "", false
+		}
 	case "invalid":
-		opts.ALPNCallback = func(string, []string) (string, bool) { return "not-offered", true }
+		opts.ALPNCallback = func(servername string, protocols []string) (string, bool) {
+			alpnLine(servername, protocols)
+			return "not-offered", true
+		}
 	}
 	if spec.SNI != nil {
 		sni, err := sniContexts(spec.SNI)
