@@ -8,6 +8,12 @@
 // The Node scripts pass them to Node; Go converts them to nodetls options.
 // Buffers are written {"$hex": "..."}; functions are named by a few
 // conventions (see the scripts).
+//
+// Client scenarios run a node client and tls.Connect against one server
+// (RunNodeClient, RunGoClient). Server scenarios (RunServer, RunServers)
+// run the same peer — a node client, openssl s_client, or a raw TCP client —
+// against a node server and a tls.CreateServer server, and return what each
+// server and the peer printed.
 package parity
 
 // clientScript connects as spec.options says (spec.connections times,
