@@ -165,7 +165,6 @@ static int win_create(BIO *b) {
 static int win_destroy(BIO *b) {
     nt_conn *c = BIO_get_data(b);
     if (c != NULL) {
-        SSL_SESSION_free(c->hello_sess);
         free(c->ovf);
         free(c->psk_hint);
         free(c->stash);

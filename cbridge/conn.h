@@ -37,13 +37,6 @@ typedef struct nt_conn {
      * SNI context switch: OpenSSL keeps it in the CERT that SSL_set_SSL_CTX
      * replaces. */
     char *psk_hint;
-    /* Node's ClientHello session lookup (hooks.c): done once, for the first
-     * ClientHello; hello_sess (one reference, or NULL) waits for OpenSSL's
-     * get-session callback with the same id. */
-    int hello_seen;
-    unsigned char hello_id[SSL_MAX_SSL_SESSION_ID_LENGTH];
-    size_t hello_id_len;
-    SSL_SESSION *hello_sess;
     /* Socket mode (valid only during a step): the BIO reads the socket fd
      * itself (non-blocking), and sends to it when direct_write allows and
      * nothing is queued; what the socket does not take is queued in the

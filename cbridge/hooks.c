@@ -122,43 +122,10 @@ static int new_session_tramp(SSL *s, SSL_SESSION *sess) {
     return 0; /* OpenSSL keeps no extra reference */
 }
 
-/*
- * Node looks the ClientHello's session id up itself (its ClientHello parser,
- * 'resumeSession'), once per connection, whenever the id is not empty and no
- * session ticket is offered: also on TLS 1.3, where OpenSSL never asks for
- * the legacy session id. The answer waits in the connection for OpenSSL's
- * get-session callback, so the cache is asked once for that id.
- */
-static int client_hello_tramp(SSL *s, int *al, void *arg) {
-    (void)al;
-    (void)arg;
-    nt_conn *c = nt_conn_of(s);
-    if (!wants(s, NT_CB_GET_SESSION) || c->hello_seen)
-        return SSL_CLIENT_HELLO_SUCCESS;
-    c->hello_seen = 1;
-    const unsigned char *id = NULL, *ticket = NULL;
-    size_t idlen = SSL_client_hello_get0_session_id(s, &id), ticketlen = 0;
-    int has_ticket = SSL_client_hello_get0_ext(s, TLSEXT_TYPE_session_ticket, &ticket, &ticketlen) &&
-                     ticketlen > 0;
-    if (idlen == 0 || idlen > sizeof(c->hello_id) || has_ticket)
-        return SSL_CLIENT_HELLO_SUCCESS;
-    memcpy(c->hello_id, id, idlen);
-    c->hello_id_len = idlen;
-    c->hello_sess = ntGetSession(handle_of(s), (unsigned char *)id, (int)idlen);
-    return SSL_CLIENT_HELLO_SUCCESS;
-}
-
 static SSL_SESSION *get_session_tramp(SSL *s, const unsigned char *id, int idlen, int *copy) {
     *copy = 0;
     if (!wants(s, NT_CB_GET_SESSION))
         return NULL;
-    nt_conn *c = nt_conn_of(s);
-    if (c->hello_id_len > 0 && (size_t)idlen == c->hello_id_len && memcmp(id, c->hello_id, c->hello_id_len) == 0) {
-        SSL_SESSION *sess = c->hello_sess; /* its reference goes to OpenSSL */
-        c->hello_sess = NULL;
-        c->hello_id_len = 0;
-        return sess;
-    }
     return ntGetSession(handle_of(s), (unsigned char *)id, idlen);
 }
 
@@ -197,12 +164,41 @@ int nt_conn_set_ocsp_response(SSL *s, const unsigned char *der, size_t len) {
     return 1;
 }
 
+/* client_hello_tramp shows the ClientHello's legacy session id and whether
+ * it carries a (non-empty) session ticket, before OpenSSL looks for a session
+ * to resume (Node's ClientHello parser). */
+static int client_hello_tramp(SSL *s, int *al, void *arg) {
+    (void)al;
+    (void)arg;
+    if (!wants(s, NT_CB_CLIENT_HELLO))
+        return SSL_CLIENT_HELLO_SUCCESS;
+    const unsigned char *id = NULL;
+    size_t idlen = SSL_client_hello_get0_session_id(s, &id);
+    const unsigned char *ticket = NULL;
+    size_t ticketlen = 0;
+    int has_ticket = SSL_client_hello_get0_ext(s, TLSEXT_TYPE_session_ticket, &ticket, &ticketlen) == 1 &&
+                     ticketlen > 0;
+    ntClientHello(handle_of(s), (unsigned char *)id, (int)idlen, has_ticket);
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* cert_tramp is OpenSSL's certificate callback on a server: the ClientHello's
+ * extensions are known and the certificate is not chosen yet; a resumed
+ * handshake skips it (Node picks SNI contexts here). */
+static int cert_tramp(SSL *s, void *arg) {
+    (void)arg;
+    if (!SSL_is_server(s) || !wants(s, NT_CB_CERT))
+        return 1;
+    return ntCertificate(handle_of(s)) ? 1 : 0;
+}
+
 void nt_ctx_install_hooks(SSL_CTX *ctx) {
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select_tramp, NULL);
     SSL_CTX_set_tlsext_servername_callback(ctx, servername_tramp);
     SSL_CTX_sess_set_new_cb(ctx, new_session_tramp);
     SSL_CTX_sess_set_get_cb(ctx, get_session_tramp);
-    SSL_CTX_set_client_hello_cb(ctx, client_hello_tramp, NULL);
     SSL_CTX_set_keylog_callback(ctx, keylog_tramp);
     SSL_CTX_set_tlsext_status_cb(ctx, status_tramp);
+    SSL_CTX_set_client_hello_cb(ctx, client_hello_tramp, NULL);
+    SSL_CTX_set_cert_cb(ctx, cert_tramp, NULL);
 }

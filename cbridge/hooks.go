@@ -13,14 +13,16 @@ import (
 
 // Callback bits for SSL.SetCallbacks: which hooks call into Go for this connection.
 const (
-	CallbackALPN       = uint(C.NT_CB_ALPN)
-	CallbackSNI        = uint(C.NT_CB_SNI)
-	CallbackPSKServer  = uint(C.NT_CB_PSK_SERVER)
-	CallbackPSKClient  = uint(C.NT_CB_PSK_CLIENT)
-	CallbackNewSession = uint(C.NT_CB_NEW_SESSION)
-	CallbackGetSession = uint(C.NT_CB_GET_SESSION)
-	CallbackKeylog     = uint(C.NT_CB_KEYLOG)
-	CallbackOCSP       = uint(C.NT_CB_OCSP)
+	CallbackALPN        = uint(C.NT_CB_ALPN)
+	CallbackSNI         = uint(C.NT_CB_SNI)
+	CallbackPSKServer   = uint(C.NT_CB_PSK_SERVER)
+	CallbackPSKClient   = uint(C.NT_CB_PSK_CLIENT)
+	CallbackNewSession  = uint(C.NT_CB_NEW_SESSION)
+	CallbackGetSession  = uint(C.NT_CB_GET_SESSION)
+	CallbackKeylog      = uint(C.NT_CB_KEYLOG)
+	CallbackOCSP        = uint(C.NT_CB_OCSP)
+	CallbackClientHello = uint(C.NT_CB_CLIENT_HELLO)
+	CallbackCertificate = uint(C.NT_CB_CERT)
 )
 
 // ALPN verdicts besides an offset into the offered list.
@@ -60,6 +62,14 @@ type ConnHooks interface {
 	OCSPRequest() ([]byte, error)
 	// OCSPResponse (client) gets the stapled response, nil if none.
 	OCSPResponse(resp []byte)
+	// ClientHello (server) gets the ClientHello's legacy session id and
+	// whether it carries a non-empty session ticket, before OpenSSL looks for
+	// a session to resume.
+	ClientHello(sessionID []byte, hasTicket bool)
+	// Certificate (server) runs from OpenSSL's certificate callback, once the
+	// ClientHello's extensions are known and before the certificate is used
+	// (not on a resumed handshake); false ends the handshake.
+	Certificate() bool
 	// HookPanicked records a panic recovered from one of the methods above.
 	HookPanicked(hook string, value any)
 }
@@ -249,6 +259,33 @@ func ntOCSPResponse(h C.uintptr_t, resp *C.uchar, n C.long) {
 		b = C.GoBytes(unsafe.Pointer(resp), C.int(n))
 	}
 	hooks.OCSPResponse(b)
+}
+
+//export ntClientHello
+func ntClientHello(h C.uintptr_t, id *C.uchar, idlen C.int, hasTicket C.int) {
+	hooks := hooksOf(h)
+	if hooks == nil {
+		return
+	}
+	defer recoverHook(hooks, "ClientHello")
+	var b []byte
+	if id != nil && idlen > 0 {
+		b = C.GoBytes(unsafe.Pointer(id), idlen)
+	}
+	hooks.ClientHello(b, hasTicket != 0)
+}
+
+//export ntCertificate
+func ntCertificate(h C.uintptr_t) (ok C.int) {
+	hooks := hooksOf(h)
+	if hooks == nil {
+		return 1
+	}
+	defer recoverHook(hooks, "certificate")
+	if hooks.Certificate() {
+		return 1
+	}
+	return 0
 }
 
 // SetCallbacks chooses which hooks call into Go for this connection.

@@ -13,6 +13,8 @@ enum {
     NT_CB_GET_SESSION = 1 << 5,
     NT_CB_KEYLOG = 1 << 6,
     NT_CB_OCSP = 1 << 7,
+    NT_CB_CLIENT_HELLO = 1 << 8,
+    NT_CB_CERT = 1 << 9,
 };
 
 #define NT_ALPN_FATAL (-1)

@@ -295,16 +295,30 @@ int nt_session_id(SSL_SESSION *s, unsigned char *out, int cap) {
 
 int nt_x509_check_ca(X509 *x) { return X509_check_ca(x); }
 
+/* nt_ssl_use_ctx_cas gives the connection ctx's trust store and client CA
+ * names, without switching its context (Node's SetCACerts). */
+nt_result nt_ssl_use_ctx_cas(SSL *s, SSL_CTX *ctx) {
+    ERR_clear_error();
+    if (SSL_set1_verify_cert_store(s, SSL_CTX_get_cert_store(ctx)) != 1)
+        return nt_fail("SSL_set1_verify_cert_store");
+    STACK_OF(X509_NAME) *names = NULL;
+    if (SSL_CTX_get_client_CA_list(ctx) != NULL) {
+        names = SSL_dup_CA_list(SSL_CTX_get_client_CA_list(ctx));
+        if (names == NULL)
+            return nt_fail("SSL_dup_CA_list");
+    }
+    SSL_set_client_CA_list(s, names); /* takes ownership */
+    return nt_ok(1, NULL);
+}
+
 /* Copies the certificate, key and chain of ctx's current slot into s
  * (Node's UseSNIContext). */
 nt_result nt_ssl_use_ctx_cert(SSL *s, SSL_CTX *ctx) {
     ERR_clear_error();
     X509 *x = SSL_CTX_get0_certificate(ctx);
     EVP_PKEY *k = SSL_CTX_get0_privatekey(ctx);
-    if (x == NULL || k == NULL) {
-        ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_NULL_PARAMETER);
-        return nt_fail("SSL_use_certificate");
-    }
+    /* A context without a certificate or key: OpenSSL itself reports the
+     * NULL ("SSL_use_certificate:passed a null parameter"), as Node sees it. */
     if (SSL_use_certificate(s, x) != 1)
         return nt_fail("SSL_use_certificate");
     if (SSL_use_PrivateKey(s, k) != 1)

@@ -527,6 +527,17 @@ func (x *X509) IsCA() bool {
 	return r
 }
 
+// UseContextCAs gives the connection the trust store and client CA names of
+// ctx, keeping its own context.
+func (s *SSL) UseContextCAs(ctx *SSLCtx) error {
+	if !s.ok() || ctx == nil || ctx.p == nil {
+		return errFreed("SSL_set1_verify_cert_store", "connection")
+	}
+	_, _, err := result("SSL_set1_verify_cert_store", C.nt_ssl_use_ctx_cas(s.p, ctx.p))
+	runtime.KeepAlive(ctx)
+	return err
+}
+
 // UseContextCertificate copies the certificate, key and chain of ctx into
 // the connection.
 func (s *SSL) UseContextCertificate(ctx *SSLCtx) error {

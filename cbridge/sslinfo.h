@@ -57,6 +57,7 @@ nt_result nt_ssl_set_ssl_ctx(SSL *s, SSL_CTX *ctx);
 nt_result nt_ssl_use_cert_key(SSL *s, X509 *cert, EVP_PKEY *key);
 nt_result nt_ssl_add1_chain_cert(SSL *s, X509 *x);
 nt_result nt_ssl_use_ctx_cert(SSL *s, SSL_CTX *ctx);
+nt_result nt_ssl_use_ctx_cas(SSL *s, SSL_CTX *ctx);
 void nt_ssl_set_options(SSL *s, uint64_t set, uint64_t clear);
 uint64_t nt_ssl_get_options(SSL *s);
 long nt_session_get_time(SSL_SESSION *s);

@@ -145,6 +145,17 @@ type ConnConfig struct {
 	// protocol version, is not resumed (on TLS 1.2 an expired one is also
 	// marked not Resumable, so the cache can drop it).
 	GetSession func(id []byte) *Session
+	// OnClientHello (server) sees each ClientHello's legacy session id and
+	// whether it carries a non-empty session ticket, before OpenSSL looks for
+	// a session to resume (GetSession); a ClientHello after a
+	// HelloRetryRequest or for a renegotiation is reported too.
+	OnClientHello func(sessionID []byte, hasTicket bool)
+	// OnCertificate (server) runs from OpenSSL's certificate callback: the
+	// ClientHello's extensions have been seen (ServerNameCallback; SelectALPN
+	// too on TLS 1.3) and the certificate is not chosen yet, so it may
+	// change it (UseContextCertificateFromCallback). A resumed handshake
+	// skips it. An error ends the handshake.
+	OnCertificate func() error
 	// Keylog receives NSS key log lines (without the newline): on TLS 1.2 one
 	// CLIENT_RANDOM line per handshake, on TLS 1.3 five lines per side.
 	Keylog func(line string)
@@ -225,6 +236,12 @@ func (c *Conn) configure() error {
 		}
 		if cfg.OCSPRequest != nil {
 			bits |= cbridge.CallbackOCSP
+		}
+		if cfg.OnClientHello != nil {
+			bits |= cbridge.CallbackClientHello
+		}
+		if cfg.OnCertificate != nil {
+			bits |= cbridge.CallbackCertificate
 		}
 		mode := cbridge.VerifyNone
 		if cfg.RequestClientCert || cfg.RequireClientCert {
@@ -429,7 +446,7 @@ func (c *Conn) flush() error {
 // deadlock. Output order is kept by flushMu; a write error becomes sticky.
 func (c *Conn) flushAsync() {
 	c.mu.Lock()
-	if c.bgFlush || len(c.out) == 0 {
+	if c.bgFlush || len(c.out) == 0 || c.closed {
 		c.mu.Unlock()
 		return
 	}
@@ -610,10 +627,12 @@ func (c *Conn) handshakeLoop() error {
 		var err error
 		if st.Ret != 1 && st.SSLError != cbridge.ErrWantRead {
 			err = c.stepError(st)
+			c.dropIfSilent(err)
 		} else if c.hookErr != nil {
 			// A callback failed where OpenSSL has no way to fail (a keylog
 			// or session callback panicked): the handshake fails all the same.
 			err = c.hookErr
+			c.dropIfSilent(err)
 		}
 		c.unlockAndReport()
 		if st.Ret == 1 && err == nil {

@@ -35,6 +35,9 @@ func (h *connHooks) SelectALPN(offered []byte) int {
 		i += 1 + n
 	}
 	proto, err := h.cfg.SelectALPN(names)
+	if errors.Is(err, ErrNoApplicationProtocol) {
+		return cbridge.ALPNFatal // OpenSSL reports its own error
+	}
 	if err != nil {
 		// "No overlap" is not a callback failure: the handshake then fails
 		// with OpenSSL's own "no application protocol" error, as Node's does.
@@ -152,6 +155,20 @@ func (h *connHooks) OCSPRequest() ([]byte, error) {
 
 // OCSPResponse hands the stapled response to ConnConfig.OnOCSPResponse.
 func (h *connHooks) OCSPResponse(resp []byte) { h.cfg.OnOCSPResponse(resp) }
+
+// ClientHello hands the ClientHello's session id to ConnConfig.OnClientHello.
+func (h *connHooks) ClientHello(sessionID []byte, hasTicket bool) {
+	h.cfg.OnClientHello(sessionID, hasTicket)
+}
+
+// Certificate runs ConnConfig.OnCertificate.
+func (h *connHooks) Certificate() bool {
+	if err := h.cfg.OnCertificate(); err != nil {
+		h.fail(err)
+		return false
+	}
+	return true
+}
 
 // HookPanicked turns a panic in a user callback into the step's error.
 func (h *connHooks) HookPanicked(hook string, value any) {

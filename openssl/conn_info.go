@@ -411,3 +411,39 @@ func (c *Conn) EnableTrace() bool {
 	_ = c.withSSL(func(s *cbridge.SSL) error { s.EnableTrace(); return nil })
 	return true
 }
+
+// UseContextCertificateFromCallback is UseContextCertificate for code that
+// runs inside one of this connection's ConnConfig callbacks (an ALPN or SNI
+// choice), where the handshake step running the callback already holds the
+// connection.
+func (c *Conn) UseContextCertificateFromCallback(ctx *Context) error {
+	if ctx == nil {
+		return errors.New("openssl: nil context")
+	}
+	if c.ssl == nil {
+		return net.ErrClosed
+	}
+	return ctx.with("SSL_use_certificate", func(h *cbridge.SSLCtx) error { return c.ssl.UseContextCertificate(h) })
+}
+
+// UseContextCAsFromCallback gives the connection the trust store (used to
+// verify the peer) and client CA names of ctx, keeping its own context, from
+// inside one of its ConnConfig callbacks (an SNI choice, as Node's
+// SetCACerts).
+func (c *Conn) UseContextCAsFromCallback(ctx *Context) error {
+	if ctx == nil {
+		return errors.New("openssl: nil context")
+	}
+	if c.ssl == nil {
+		return net.ErrClosed
+	}
+	return ctx.with("SSL_set1_verify_cert_store", func(h *cbridge.SSLCtx) error { return c.ssl.UseContextCAs(h) })
+}
+
+// ResumingFromCallback reports, from inside one of the connection's
+// ConnConfig callbacks, whether the handshake resumes a session; OpenSSL
+// knows it once the ClientHello's session or PSK was accepted (by the time of
+// ServerNameCallback, not yet at OnClientHello).
+func (c *Conn) ResumingFromCallback() bool {
+	return c.ssl != nil && c.ssl.SessionReused()
+}

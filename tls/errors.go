@@ -322,10 +322,10 @@ func uvMessage(err error, code string) string {
 	return err.Error()
 }
 
-// errInternalAssertion is Node's ERR_INTERNAL_ASSERTION (an assert() in
-// Node's own code, such as tls.connect's minDHSize check), with its message.
-func errInternalAssertion(msg string) *Error {
-	return newError("ERR_INTERNAL_ASSERTION", msg+"\nThis is caused by either a bug in Node.js or incorrect usage of Node.js internals.\n"+
+// errInternalAssertion is Node's internal assert() failure: the message, then
+// Node's request to report the bug.
+func errInternalAssertion(message string) *Error {
+	return newError("ERR_INTERNAL_ASSERTION", message+"\nThis is caused by either a bug in Node.js or incorrect usage of Node.js internals.\n"+
 		"Please open an issue with this stack trace at https://github.com/nodejs/node/issues\n")
 }
 

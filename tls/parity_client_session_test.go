@@ -146,8 +146,8 @@ func TestParityClientOCSP(t *testing.T) {
 	leaf := root.Leaf(t, testpki.Options{OCSPServer: []string{"http://ocsp.example/"}}, "localhost")
 	opts := map[string]any{"key": str(leaf.KeyPEM), "cert": str(leaf.ChainPEM), "ca": str(root.CertPEM)}
 	response := hex.EncodeToString([]byte("a stapled OCSP response"))
-	withResp, getWith := parity.StartNodeServer(t, parity.ServerSpec{Options: opts, OCSP: &parity.OCSPSpec{Response: response}})
-	noResp, getNo := parity.StartNodeServer(t, parity.ServerSpec{Options: opts, OCSP: &parity.OCSPSpec{}})
+	withResp, getWith := parity.StartNodeServer(t, parity.ServerSpec{Options: opts, OCSP: response})
+	noResp, getNo := parity.StartNodeServer(t, parity.ServerSpec{Options: opts, OCSP: "null"})
 	client := map[string]any{"ca": str(root.CertPEM), "servername": "localhost"}
 	cases := []struct {
 		name     string

@@ -497,7 +497,7 @@ func (sc *SecureContext) GetTicketKeys() []byte {
 // context; tickets made or checked from now on use them.
 func (sc *SecureContext) SetTicketKeys(keys []byte) error {
 	if len(keys) != 48 {
-		return newError("ERR_INTERNAL_ASSERTION", "Session ticket keys must be a 48-byte buffer")
+		return errInternalAssertion("Session ticket keys must be a 48-byte buffer")
 	}
 	if err := sc.ctx.SetTicketKeys(keys); err != nil {
 		return fromConfigError(err)

@@ -34,6 +34,10 @@ type ServerOptions struct {
 	// protocols})): return one of protocols, or false to refuse the
 	// handshake. It cannot be combined with ALPNProtocols.
 	ALPNCallback func(servername string, protocols []string) (string, bool)
+	// ALPNSocketCallback is ALPNCallback with the socket being negotiated
+	// (Node's `this` in ALPNCallback), e.g. to call SetKeyCert on it. Set at
+	// most one of the two.
+	ALPNSocketCallback func(s *Socket, servername string, protocols []string) (string, bool)
 	// SNICallback picks the context for the name a client asks for (nil keeps
 	// the default); an error ends the handshake. Without it, AddContext
 	// entries are used.
@@ -89,7 +93,10 @@ type Server struct {
 // CreateServer is Node's tls.createServer(options, secureConnectionListener).
 // The listener, when not nil, is the first OnSecureConnection handler.
 func CreateServer(opts ServerOptions, onSecureConnection func(*Socket)) (*Server, error) {
-	if opts.ALPNCallback != nil && len(opts.ALPNProtocols) > 0 {
+	if opts.ALPNCallback != nil && opts.ALPNSocketCallback != nil {
+		return nil, errInvalidArgValue("options.ALPNSocketCallback", "function", "cannot be combined with ALPNCallback")
+	}
+	if (opts.ALPNCallback != nil || opts.ALPNSocketCallback != nil) && len(opts.ALPNProtocols) > 0 {
 		return nil, newError("ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS", "The ALPNCallback and ALPNProtocols TLS options are mutually exclusive")
 	}
 	if opts.HandshakeTimeout < 0 {
@@ -379,9 +386,14 @@ func (s *Server) newSocket(raw net.Conn, tlsOpts *TLSSocketOptions) (*Socket, er
 		activity:        act,
 		sniCallback:     s.opts.SNICallback,
 		alpnProtocols:   s.opts.ALPNProtocols,
-		alpnCallback:    s.opts.ALPNCallback,
+		alpnCallback:    s.opts.ALPNSocketCallback,
 		pskServer:       s.opts.PSKCallback,
 		sessionHandlers: sessionHandlers,
+	}
+	if cb := s.opts.ALPNCallback; cb != nil {
+		sock.alpnCallback = func(_ *Socket, servername string, protocols []string) (string, bool) {
+			return cb(servername, protocols)
+		}
 	}
 	trace := s.opts.EnableTrace
 	if tlsOpts != nil {
@@ -404,6 +416,11 @@ func (s *Server) newSocket(raw net.Conn, tlsOpts *TLSSocketOptions) (*Socket, er
 	}
 	conn, err := openssl.Server(act, sock.secure.ctx, cfg)
 	if err != nil {
+		var oe *openssl.Error
+		if errors.As(err, &oe) && oe.Op == "SSL_use_psk_identity_hint" {
+			// Node 20's code, misspelling included.
+			return nil, &Error{Code: "ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED", Message: "Failed to set PSK identity hint", Err: err}
+		}
 		return nil, fromConfigError(err)
 	}
 	sock.conn = conn
@@ -439,15 +456,20 @@ func (s *Server) OnConnection(fn func(net.Conn)) {
 // OnNewSession is Node's 'newSession' event: a new TLS session (id and DER
 // data) for an external session cache. Registering it (or OnResumeSession)
 // turns on session-ID resumption for connections accepted afterwards; as in
-// Node, there is no internal cache.
+// Node, there is no internal cache. A TLS 1.3 connection's sessions (one per
+// ticket) are reported before its OnSecureConnection handlers run (Node:
+// just after its secureConnection listeners).
 func (s *Server) OnNewSession(fn func(id, data []byte)) {
 	s.mu.Lock()
 	s.onNewSess = append(s.onNewSess, fn)
 	s.mu.Unlock()
 }
 
-// OnResumeSession is Node's 'resumeSession' event: return the DER data of the
-// session with this id, or nil when unknown (a full handshake follows).
+// OnResumeSession is Node's 'resumeSession' event: a connection's first
+// ClientHello with a session id and no session ticket asks for the DER data
+// of that session; return nil when unknown (a full handshake follows). As in
+// Node, TLS 1.3 clients' random legacy session ids are asked for too, and a
+// TLS 1.3 session resumes only from a ticket.
 func (s *Server) OnResumeSession(fn func(id []byte) (data []byte)) {
 	s.mu.Lock()
 	s.onResume = append(s.onResume, fn)

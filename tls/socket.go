@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nodetls/nodetls/openssl"
@@ -47,7 +48,8 @@ type Socket struct {
 	activity        *activityConn
 	sniCallback     func(string) (*SecureContext, error)
 	alpnProtocols   []string
-	alpnCallback    func(servername string, protocols []string) (string, bool)
+	alpnCallback    func(s *Socket, servername string, protocols []string) (string, bool)
+	inCallback      atomic.Bool // a handshake callback of this socket is running
 	pskServer       func(s *Socket, identity string) []byte
 	sessionHandlers bool
 
@@ -59,6 +61,7 @@ type Socket struct {
 	authErr        *Error
 	secured        bool
 	closed         bool
+	rejected       bool // the server refused the client's certificate
 	errorEmitted   bool // tlsClientError or the client's error was reported
 	hookErr        error
 	sessionFns     []func([]byte)
@@ -77,6 +80,9 @@ type Socket struct {
 	noReneg        bool
 	sni            string         // the name the client asked for (server side)
 	sniContext     *SecureContext // the context chosen for it, if any
+	sniCertErr     error          // the SNI context had no certificate to use
+	helloSeen      bool           // the first ClientHello was seen
+	nextSession    *openssl.Session
 
 	// readMu serialises reads, so Renegotiate can read for itself while no
 	// Read runs; what it reads waits in pending.
@@ -144,7 +150,8 @@ func (s *Socket) connConfig(servername string, alpn []string, session []byte, re
 	if s.isServer {
 		cfg.RequestClientCert = s.requestCert
 		cfg.RequireClientCert = s.requestCert && s.serverReject
-		cfg.ServerNameCallback = s.selectSNI
+		cfg.ServerNameCallback = s.recordSNI
+		cfg.OnCertificate = s.selectSNI
 		if s.alpnCallback != nil || len(s.alpnProtocols) > 0 {
 			cfg.SelectALPN = s.selectALPN
 		}
@@ -164,6 +171,7 @@ func (s *Socket) connConfig(servername string, alpn []string, session []byte, re
 			if s.sessionHandlers {
 				cfg.OnNewSession = s.serverNewSession
 				cfg.GetSession = s.serverGetSession
+				cfg.OnClientHello = s.serverClientHello
 			}
 			if srv.hasOCSPHandlers() {
 				cfg.OCSPRequest = s.serverOCSPRequest
@@ -228,6 +236,7 @@ func (s *Socket) handshake(ctx context.Context) error {
 	if stop != nil {
 		stop()
 	}
+	s.dropNextSession()
 	if err != nil {
 		return s.handshakeError(err)
 	}
@@ -265,9 +274,13 @@ func (s *Socket) side() string {
 func (s *Socket) handshakeError(err error) error {
 	s.mu.Lock()
 	hook := s.hookErr
+	stale := s.sniCertErr
 	s.mu.Unlock()
 	if hook != nil {
 		return hook
+	}
+	if stale != nil {
+		return fromSocketError(stale)
 	}
 	var te *Error
 	if errors.As(err, &te) {
@@ -386,28 +399,39 @@ func (s *Socket) clientSecure() error {
 	return nil
 }
 
-// serverSecure is Node's onServerSocketSecure.
-func (s *Socket) serverSecure() error {
-	if s.requestCert {
-		if verr := s.verifyError(); verr != nil {
-			s.mu.Lock()
-			s.authErr = verr
-			s.mu.Unlock()
-			if s.serverReject {
-				s.Destroy()
-				// Node destroys the socket quietly; its close then reports
-				// "socket hang up" through tlsClientError.
-				return errSocketHangUp()
-			}
-		} else {
-			s.mu.Lock()
-			s.authorized = true
-			s.mu.Unlock()
-		}
+// judgeClient is the verification of Node's onServerSocketSecure. It runs as
+// the first handshake ends, before the handshake's last flight is sent: Node
+// judges the client before it writes that flight, so a rejected TLS 1.2
+// client never gets the server's Finished (nor a TLS 1.3 client its tickets).
+func (s *Socket) judgeClient() {
+	if !s.requestCert {
+		return
 	}
+	verr := s.verifyError()
 	s.mu.Lock()
-	s.secured = true
+	if verr == nil {
+		s.authorized = true
+		s.mu.Unlock()
+		return
+	}
+	s.authErr = verr
+	s.rejected = s.serverReject
 	s.mu.Unlock()
+	if s.rejected {
+		// Node destroys the socket quietly; its close then reports "socket
+		// hang up" through tlsClientError.
+		s.Destroy()
+	}
+}
+
+// serverSecure is Node's onServerSocketSecure, after judgeClient.
+func (s *Socket) serverSecure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rejected {
+		return errSocketHangUp()
+	}
+	s.secured = true
 	return nil
 }
 
@@ -465,6 +489,9 @@ func (s *Socket) onHandshakeStart(n int) {
 }
 
 func (s *Socket) onHandshakeDone(n int) {
+	if n == 1 && s.isServer {
+		s.judgeClient()
+	}
 	if n > 1 {
 		// A renegotiation; the first handshake is reported by handshake.
 		debugf("%s onhandshakedone", s.side())
@@ -605,9 +632,22 @@ func (s *Socket) Close() error {
 	return err
 }
 
-// Destroy closes the connection at once (Node's destroy()); it is Close
-// without the error.
-func (s *Socket) Destroy() { _ = s.Close() }
+// Destroy closes the connection at once, as Node's destroy(): no
+// close_notify, and TLS output not yet written (say, the reply to a
+// renegotiation that started) is dropped.
+func (s *Socket) Destroy() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	_ = s.conn.Abort()
+	if s.ownCtx {
+		s.secure.Close()
+	}
+}
 
 // End sends close_notify and half-closes the connection, like Node's end();
 // reading goes on until the peer closes.
@@ -667,7 +707,12 @@ func (s *Socket) ALPNProtocol() string { return s.conn.ALPNProtocol() }
 
 // Servername is Node's socket.servername: on a client the name it asked for,
 // on a server the name the client sent ("" when none; Node: false).
-func (s *Socket) Servername() string { return s.conn.ServerName() }
+func (s *Socket) Servername() string {
+	if name := s.conn.ServerName(); name != "" || !s.isServer {
+		return name
+	}
+	return s.sniName() // the name the ClientHello asked for, also once closed
+}
 
 // Cipher is the negotiated cipher as Node's getCipher() gives it.
 type Cipher struct {
@@ -936,6 +981,11 @@ func (s *Socket) SetKeyCert(opts SecureContextOptions) error {
 		return err
 	}
 	defer sc.Close()
+	if s.inCallback.Load() {
+		// Called from ALPNSocketCallback: the handshake step that runs the
+		// callback holds the connection.
+		return fromConfigError(s.conn.UseContextCertificateFromCallback(sc.ctx))
+	}
 	return fromConfigError(s.conn.UseContextCertificate(sc.ctx))
 }
 
@@ -1052,14 +1102,24 @@ func (s *Socket) deliverOCSP(resp []byte) {
 	}
 }
 
-// selectSNI is the server's servername callback: the custom SNICallback, or
-// the contexts of AddContext, newest first.
-func (s *Socket) selectSNI(name string) (*openssl.Context, error) {
+// recordSNI is the server's servername callback: it keeps the name the
+// client asked for (Node's socket.servername, also readable in
+// tlsClientError).
+func (s *Socket) recordSNI(name string) (*openssl.Context, error) {
 	s.mu.Lock()
 	s.sni = name
 	s.mu.Unlock()
+	return nil, nil
+}
+
+// selectSNI runs from OpenSSL's certificate callback, as Node's SNICallback:
+// after the ClientHello's extensions (so after ALPNCallback on TLS 1.3), not
+// on a resumed handshake. It asks the custom SNICallback, or the contexts of
+// AddContext, newest first.
+func (s *Socket) selectSNI() error {
+	name := s.sniName()
 	if name == "" {
-		return nil, nil
+		return nil
 	}
 	var sc *SecureContext
 	var err error
@@ -1071,15 +1131,33 @@ func (s *Socket) selectSNI(name string) (*openssl.Context, error) {
 	}
 	if err != nil {
 		s.setHookErr(err)
-		return nil, err
+		// Node destroys the socket: the client gets no alert.
+		return &openssl.SilentAbort{Err: err}
 	}
 	if sc == nil {
-		return nil, nil
+		return nil
+	}
+	// As Node's UseSNIContext and SetCACerts: the connection keeps its
+	// context (ciphers, sigalgs, session id context, tickets) and takes the
+	// chosen one's certificate, key and chain, then its trust store and
+	// client CA names. When the certificate cannot be taken (a context
+	// without one) the default stays and OpenSSL's error is reported if the
+	// handshake then fails.
+	if err := s.conn.UseContextCertificateFromCallback(sc.ctx); err != nil {
+		s.mu.Lock()
+		s.sniCertErr = err
+		s.mu.Unlock()
+		return nil
 	}
 	s.mu.Lock()
 	s.sniContext = sc
 	s.mu.Unlock()
-	return sc.ctx, nil
+	if err := s.conn.UseContextCAsFromCallback(sc.ctx); err != nil {
+		err = fromConfigError(err)
+		s.setHookErr(err)
+		return &openssl.SilentAbort{Err: err}
+	}
+	return nil
 }
 
 func (s *Socket) sniName() string {
@@ -1110,7 +1188,9 @@ func (s *Socket) setHookErr(err error) {
 // preference the client also offered; no overlap ends the handshake.
 func (s *Socket) selectALPN(offered []string) (string, error) {
 	if s.alpnCallback != nil {
-		proto, ok := s.alpnCallback(s.sniName(), offered)
+		s.inCallback.Store(true)
+		proto, ok := s.alpnCallback(s, s.sniName(), offered)
+		s.inCallback.Store(false)
 		if !ok {
 			return "", openssl.ErrNoApplicationProtocol
 		}
@@ -1123,7 +1203,8 @@ func (s *Socket) selectALPN(offered []string) (string, error) {
 			"ALPN callback returned a value (%s) that did not match any of the client's offered protocols (%s)",
 			proto, strings.Join(offered, ", "))
 		s.setHookErr(err)
-		return "", err
+		// Node destroys the socket: the client gets no alert.
+		return "", &openssl.SilentAbort{Err: err}
 	}
 	for _, p := range s.alpnProtocols {
 		for _, o := range offered {
@@ -1142,23 +1223,69 @@ func (s *Socket) serverNewSession(sess *openssl.Session) {
 	debugf("onnewsession done")
 }
 
-func (s *Socket) serverGetSession(id []byte) *openssl.Session {
-	// OpenSSL asks only when the client offers a session id to resume.
-	debugf("server onclienthello sessionid.len %d ticket? false", len(id))
+// serverClientHello is Node's ClientHello parser: a first ClientHello with a
+// session id and no session ticket asks the resumeSession handlers for that
+// session, which OpenSSL's session lookup then gets. TLS 1.3 clients send a
+// random legacy session id, so the handlers see those ids too, as in Node.
+func (s *Socket) serverClientHello(id []byte, hasTicket bool) {
+	s.mu.Lock()
+	seen := s.helloSeen
+	s.helloSeen = true
+	s.mu.Unlock()
+	if seen {
+		return
+	}
+	debugf("server onclienthello sessionid.len %d ticket? %v", len(id), hasTicket)
+	if len(id) == 0 || hasTicket {
+		return
+	}
 	der := s.server.emitResumeSession(id)
 	debugf("server resumeSession callback(err null, sess? %v)", der != nil)
 	if der == nil {
-		return nil
+		return
 	}
 	sess, err := openssl.ParseSession(der)
 	if err != nil {
-		return nil // invalid data: a fresh handshake, as in Node
+		return // invalid data: a fresh handshake, as in Node
 	}
+	s.mu.Lock()
+	s.nextSession = sess
+	s.mu.Unlock()
+}
+
+// serverGetSession answers OpenSSL's session lookup with what resumeSession
+// gave for this ClientHello, whatever id OpenSSL asks for (Node's
+// GetSessionCallback): a TLS 1.3 stateful ticket is not looked up.
+func (s *Socket) serverGetSession([]byte) *openssl.Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.nextSession
+	s.nextSession = nil
 	return sess
 }
 
+// dropNextSession frees a session resumeSession gave that OpenSSL did not ask for.
+func (s *Socket) dropNextSession() {
+	s.mu.Lock()
+	sess := s.nextSession
+	s.nextSession = nil
+	s.mu.Unlock()
+	if sess != nil {
+		sess.Free()
+	}
+}
+
 func (s *Socket) serverOCSPRequest() ([]byte, error) {
+	if s.conn.ResumingFromCallback() {
+		return nil, nil // Node asks from the certificate callback, which a resumption skips
+	}
 	debugf("server oncertcb emit OCSPRequest")
 	sc := s.contextInUse()
-	return s.server.emitOCSPRequest(sc.leafDER, sc.issuerDER)
+	resp, err := s.server.emitOCSPRequest(sc.leafDER, sc.issuerDER)
+	if err != nil {
+		s.setHookErr(err)
+		// Node destroys the socket: the client gets no alert.
+		return nil, &openssl.SilentAbort{Err: err}
+	}
+	return resp, nil
 }

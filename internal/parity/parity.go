@@ -2,12 +2,14 @@ package parity
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,6 +72,15 @@ type ClientSpec struct {
 	// NoEcho ends and closes the connection right after sending (Node's
 	// destroySoon), without waiting for the server's echo or its close.
 	NoEcho bool `json:"noEcho,omitempty"`
+	// Ports, when set, gives connection i the port Ports[i % len(Ports)]
+	// (e.g. to resume a session on another server).
+	Ports []int `json:"ports,omitempty"`
+	// Steps replace Send after secureConnect: "renegotiate" (prints a
+	// renegotiate line), "send:TEXT", "read" (prints a data line), "end".
+	Steps []string `json:"steps,omitempty"`
+	// Delay is how long the client waits between its TCP connection and its
+	// ClientHello, in milliseconds.
+	Delay int `json:"delay,omitempty"`
 }
 
 // EKM is one exportKeyingMaterial(length, label, context) call; Context is
@@ -103,14 +115,44 @@ type ServerSpec struct {
 	Report []string `json:"report,omitempty"`
 	// EKM are the exportKeyingMaterial calls of the "ekm" report.
 	EKM []EKM `json:"ekm,omitempty"`
-	// OCSP answers OCSPRequest events (printing one line each) with its
-	// response (hex; "" staples nothing).
-	OCSP *OCSPSpec `json:"ocsp,omitempty"`
+	// SNI answers an SNICallback by server name: createSecureContext options,
+	// "error" (the callback fails), or "empty" (a context without a
+	// certificate). Other names keep the default context.
+	SNI map[string]any `json:"sni,omitempty"`
+	// SetKeyCert are options the "first" ALPNCallback passes to the socket's
+	// setKeyCert before answering.
+	SetKeyCert map[string]any `json:"setKeyCert,omitempty"`
+	// SessionCacheInvalid makes resumeSession answer with junk data.
+	SessionCacheInvalid bool `json:"sessionCacheInvalid,omitempty"`
+	// Keylog prints a line per server keylog event.
+	Keylog bool `json:"keylog,omitempty"`
+	// OCSP answers OCSPRequest: "null" (nothing stapled), "error", or the hex
+	// of the response to staple ("" installs no handler).
+	OCSP string `json:"ocsp,omitempty"`
+	// Calls are server methods called before listening, each printing a
+	// call line.
+	Calls []Call `json:"calls,omitempty"`
+	// SetSecureContextAfterFirst are options for setSecureContext once the
+	// first connection is secure.
+	SetSecureContextAfterFirst map[string]any `json:"setSecureContextAfterFirst,omitempty"`
+	// DisableRenegotiation disables renegotiation on each socket after its
+	// first data.
+	DisableRenegotiation bool `json:"disableRenegotiation,omitempty"`
+	// DestroyOnSocketError destroys a secure socket after its 'error'.
+	DestroyOnSocketError bool `json:"destroyOnSocketError,omitempty"`
+	// Certificate adds the socket's getCertificate() to secureConnection
+	// lines (twice, as test-tls-pfx-authorizationerror reads it twice).
+	Certificate bool `json:"certificate,omitempty"`
 }
 
-// OCSPSpec is a server's OCSPRequest handler: the response it staples.
-type OCSPSpec struct {
-	Response string `json:"response"`
+// Call is a server method call of ServerSpec.Calls: "getTicketKeys",
+// "setTicketKeys" (Hex), "setSecureContext" (Options), "addContext" (Host,
+// Options).
+type Call struct {
+	Call    string         `json:"call"`
+	Hex     string         `json:"hex,omitempty"`
+	Host    string         `json:"host,omitempty"`
+	Options map[string]any `json:"options,omitempty"`
 }
 
 func writeScript(t testing.TB, name, src string) string {
@@ -189,6 +231,9 @@ func RunGoClient(t testing.TB, spec ClientSpec) []Line {
 			emit(nodeshape.Error(err)) // createSecureContext threw
 			continue
 		}
+		if len(spec.Ports) > 0 {
+			opts.Port = spec.Ports[i%len(spec.Ports)]
+		}
 		mu.Lock()
 		if spec.Resume && session != nil {
 			opts.Session = session
@@ -200,6 +245,14 @@ func RunGoClient(t testing.TB, spec ClientSpec) []Line {
 				emit(nodeshape.NewObject().Set("event", "pskHint").Set("hint", nullString(hint)))
 				return cb(hint)
 			}
+		}
+		if spec.Delay > 0 {
+			raw, err := net.Dial("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
+			if err != nil {
+				t.Fatalf("parity: %v", err)
+			}
+			time.Sleep(time.Duration(spec.Delay) * time.Millisecond)
+			opts.Socket = raw
 		}
 		s, err := tls.Connect(opts)
 		if err == nil {
@@ -247,6 +300,11 @@ func runGoConnection(s *tls.Socket, spec ClientSpec, emit func(*nodeshape.Object
 			break
 		}
 		emit(nodeshape.NewObject().Set("event", "renegotiated").Set("n", k+1))
+	}
+	if spec.Steps != nil {
+		goSteps(s, spec.Steps, emit)
+		s.Close()
+		return
 	}
 	send := "ping\n"
 	if spec.Send != nil {
@@ -304,6 +362,56 @@ func hexOrNil(b []byte) any {
 		return nil
 	}
 	return hex.EncodeToString(b)
+}
+
+// goSteps runs ClientSpec.Steps on a Go client socket, printing what the
+// node script prints.
+func goSteps(s *tls.Socket, steps []string, emit func(*nodeshape.Object)) {
+	buf := make([]byte, 32*1024)
+	for _, st := range steps {
+		switch {
+		case st == "renegotiate":
+			o := nodeshape.NewObject().Set("event", "renegotiate")
+			if err := s.Renegotiate(tls.RenegotiateOptions{}); err != nil {
+				if isClosed(err) {
+					emit(o.Set("closed", true))
+					return
+				}
+				emit(nodeshape.ErrorFields(o, err))
+				continue
+			}
+			emit(o.Set("ok", true))
+		case strings.HasPrefix(st, "send:"):
+			if _, err := s.Write([]byte(st[len("send:"):])); err != nil {
+				emit(nodeshape.NewObject().Set("event", "closed"))
+				return
+			}
+		case st == "read":
+			_ = s.SetReadDeadline(time.Now().Add(20 * time.Second))
+			n, err := s.Read(buf)
+			if n == 0 && err != nil {
+				emit(nodeshape.NewObject().Set("event", "data").Set("closed", true))
+				return
+			}
+			emit(nodeshape.NewObject().Set("event", "data").Set("data", string(buf[:n])))
+		case st == "end":
+			s.End() //nolint:errcheck
+			for {
+				if _, err := s.Read(buf); err != nil {
+					break
+				}
+			}
+		}
+	}
+}
+
+// isClosed reports an error that means the connection went away.
+func isClosed(err error) bool {
+	var te *tls.Error
+	if errors.As(err, &te) && te.Code == "ECONNRESET" {
+		return true
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)
 }
 
 // ekmResults runs the EKM calls as the scripts do: hex, or the error thrown.
@@ -425,6 +533,18 @@ func StartNodeServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 // and a function that returns its lines so far.
 func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 	t.Helper()
+	var mu sync.Mutex
+	var lines []string
+	emit := func(o *nodeshape.Object) {
+		mu.Lock()
+		lines = append(lines, o.Line())
+		mu.Unlock()
+	}
+	get := func() []Line {
+		mu.Lock()
+		defer mu.Unlock()
+		return ParseLines(t, strings.Join(lines, "\n"))
+	}
 	opts, err := ServerOptions(spec.Options)
 	if err != nil {
 		t.Fatalf("parity: %v", err)
@@ -438,66 +558,126 @@ func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 			return nil
 		}
 	}
+	alpnLine := func(servername string, protocols []string) {
+		o := nodeshape.NewObject().Set("event", "ALPNCallback")
+		if servername != "" {
+			o.Set("servername", servername)
+		} else {
+			o.Set("servername", nil)
+		}
+		emit(o.Set("protocols", protocols))
+	}
 	switch spec.ALPNCallback {
 	case "first":
-		opts.ALPNCallback = func(_ string, protocols []string) (string, bool) { return protocols[0], true }
+		if spec.SetKeyCert != nil {
+			kc, err := SecureContextOptions(spec.SetKeyCert)
+			if err != nil {
+				t.Fatalf("parity: %v", err)
+			}
+			opts.ALPNSocketCallback = func(s *tls.Socket, servername string, protocols []string) (string, bool) {
+				alpnLine(servername, protocols)
+				if err := s.SetKeyCert(kc); err != nil {
+					emit(nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "setKeyCertError"), err))
+				}
+				return protocols[0], true
+			}
+		} else {
+			opts.ALPNCallback = func(servername string, protocols []string) (string, bool) {
+				alpnLine(servername, protocols)
+				return protocols[0], true
+			}
+		}
 	case "none":
-		opts.ALPNCallback = func(string, []string) (string, bool) { return "", false }
+		opts.ALPNCallback = func(servername string, protocols []string) (string, bool) {
+			alpnLine(servername, protocols)
+			return "", false
+		}
+	case "invalid":
+		opts.ALPNCallback = func(servername string, protocols []string) (string, bool) {
+			alpnLine(servername, protocols)
+			return "not-offered", true
+		}
 	}
-	var mu sync.Mutex
-	var lines []string
-	emit := func(o *nodeshape.Object) {
-		mu.Lock()
-		lines = append(lines, o.Line())
-		mu.Unlock()
+	if spec.SNI != nil {
+		sni, err := sniContexts(spec.SNI)
+		if err != nil {
+			t.Fatalf("parity: %v", err)
+		}
+		t.Cleanup(func() {
+			for _, sc := range sni {
+				sc.Close()
+			}
+		})
+		opts.SNICallback = func(name string) (*tls.SecureContext, error) {
+			emit(nodeshape.NewObject().Set("event", "SNICallback").Set("servername", name))
+			if spec.SNI[name] == "error" {
+				return nil, errors.New("SNI error for " + name)
+			}
+			return sni[name], nil
+		}
 	}
-	srv, err := tls.CreateServer(opts, func(s *tls.Socket) {
-		l := nodeshape.SecureConnection(s)
+	var secureCount atomic.Int32
+	var srv *tls.Server
+	srv, err = tls.CreateServer(opts, func(s *tls.Socket) {
+		line := nodeshape.SecureConnection(s)
+		if spec.Certificate {
+			line.Set("certificate", nodeshape.PeerCertificate(s.GetCertificate()))
+			line.Set("certificateAgain", nodeshape.PeerCertificate(s.GetCertificate()))
+		}
 		if has(spec.Report, "finished") {
-			l.Set("finished", hex.EncodeToString(s.GetFinished()))
-			l.Set("peerFinished", hex.EncodeToString(s.GetPeerFinished()))
+			line.Set("finished", hex.EncodeToString(s.GetFinished()))
+			line.Set("peerFinished", hex.EncodeToString(s.GetPeerFinished()))
 		}
 		if has(spec.Report, "sharedSigalgs") {
-			l.Set("sharedSigalgs", s.GetSharedSigalgs())
+			line.Set("sharedSigalgs", s.GetSharedSigalgs())
 		}
 		if has(spec.Report, "ekm") {
-			l.Set("ekm", ekmResults(s, spec.EKM))
+			line.Set("ekm", ekmResults(s, spec.EKM))
 		}
-		emit(l)
+		emit(line)
 		s.OnError(func(err error) {
 			emit(nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "socketError"), err))
+			if spec.DestroyOnSocketError {
+				s.Destroy()
+			}
 		})
-		defer s.Close()
-		if !has(spec.Report, "data") {
-			io.Copy(s, s) //nolint:errcheck
-			return
+		if secureCount.Add(1) == 1 && spec.SetSecureContextAfterFirst != nil {
+			o, err := SecureContextOptions(spec.SetSecureContextAfterFirst)
+			if err == nil {
+				err = srv.SetSecureContext(o)
+			}
+			if err != nil {
+				emit(nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "setSecureContextError"), err))
+			}
 		}
-		buf := make([]byte, 16*1024)
+		defer s.Close()
+		buf := make([]byte, 32*1024)
+		first := true
 		for {
 			n, err := s.Read(buf)
 			if n > 0 {
-				emit(nodeshape.NewObject().Set("event", "data").Set("length", n))
+				if has(spec.Report, "data") {
+					emit(nodeshape.NewObject().Set("event", "data").Set("length", n))
+				}
 				if _, werr := s.Write(buf[:n]); werr != nil {
 					return
 				}
+				if first && spec.DisableRenegotiation {
+					s.DisableRenegotiation()
+				}
+				first = false
 			}
 			if err != nil {
+				if errors.Is(err, io.EOF) {
+					s.End() //nolint:errcheck // the echo's end, as pipe() ends it
+				}
 				return
 			}
 		}
 	})
 	if err != nil {
-		t.Fatalf("parity: CreateServer: %v", err)
-	}
-	if spec.OCSP != nil {
-		resp, _ := hex.DecodeString(spec.OCSP.Response)
-		srv.OnOCSPRequest(func(cert, issuer []byte) ([]byte, error) {
-			emit(nodeshape.NewObject().Set("event", "OCSPRequest").Set("certificate", len(cert) > 0).Set("issuer", issuer != nil))
-			if len(resp) == 0 {
-				return nil, nil
-			}
-			return resp, nil
-		})
+		emit(nodeshape.ErrorFields(nodeshape.NewObject().Set("event", "createError"), err))
+		return 0, get
 	}
 	hosts := make([]string, 0, len(spec.Contexts))
 	for h := range spec.Contexts {
@@ -513,8 +693,17 @@ func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 			t.Fatalf("parity: AddContext(%s): %v", h, err)
 		}
 	}
+	for _, c := range spec.Calls {
+		emit(goCall(t, srv, c))
+	}
 	srv.OnTLSClientError(func(err error, s *tls.Socket) {
-		emit(nodeshape.TLSClientError(err))
+		o := nodeshape.TLSClientError(err)
+		if s != nil && s.Servername() != "" {
+			o.Set("servername", s.Servername())
+		} else {
+			o.Set("servername", nil)
+		}
+		emit(o)
 		if !spec.KeepOnError && s != nil {
 			s.Destroy()
 		}
@@ -533,7 +722,35 @@ func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 			d := cache[hex.EncodeToString(id)]
 			cmu.Unlock()
 			emit(nodeshape.NewObject().Set("event", "resumeSession").Set("id", hex.EncodeToString(id)).Set("found", d != nil))
+			if d != nil && spec.SessionCacheInvalid {
+				return []byte("INVALID SESSION")
+			}
 			return d
+		})
+	}
+	if spec.Keylog {
+		srv.OnKeylog(func(line []byte, s *tls.Socket) {
+			label, _, _ := strings.Cut(string(line), " ")
+			emit(nodeshape.NewObject().Set("event", "keylog").Set("label", label).
+				Set("newline", strings.HasSuffix(string(line), "\n")).Set("socket", s != nil))
+		})
+	}
+	if spec.OCSP != "" {
+		srv.OnOCSPRequest(func(cert, issuer []byte) ([]byte, error) {
+			o := nodeshape.NewObject().Set("event", "OCSPRequest").Set("cert", sha256Hex(cert))
+			if issuer != nil {
+				o.Set("issuer", sha256Hex(issuer))
+			} else {
+				o.Set("issuer", nil)
+			}
+			emit(o)
+			switch spec.OCSP {
+			case "error":
+				return nil, errors.New("OCSP error")
+			case "null":
+				return nil, nil
+			}
+			return hex.DecodeString(spec.OCSP)
 		})
 	}
 	if err := srv.Listen("127.0.0.1:0"); err != nil {
@@ -542,11 +759,75 @@ func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 	t.Cleanup(func() { srv.Close() })
 	_, p, _ := strings.Cut(srv.Address().String(), "127.0.0.1:")
 	port, _ := strconv.Atoi(p)
-	return port, func() []Line {
-		mu.Lock()
-		defer mu.Unlock()
-		return ParseLines(t, strings.Join(lines, "\n"))
+	return port, get
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// sniContexts makes the contexts of ServerSpec.SNI.
+func sniContexts(m map[string]any) (map[string]*tls.SecureContext, error) {
+	out := map[string]*tls.SecureContext{}
+	for name, v := range m {
+		var o tls.SecureContextOptions
+		switch x := v.(type) {
+		case string:
+			if x == "error" {
+				continue
+			}
+			if x != "empty" {
+				return nil, fmt.Errorf("sni %s: unknown answer %q", name, x)
+			}
+		case map[string]any:
+			var err error
+			if o, err = SecureContextOptions(x); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("sni %s: want options or a string, got %T", name, v)
+		}
+		sc, err := tls.CreateSecureContext(o)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = sc
 	}
+	return out, nil
+}
+
+// goCall runs one ServerSpec call on srv and returns its call line.
+func goCall(t testing.TB, srv *tls.Server, c Call) *nodeshape.Object {
+	o := nodeshape.NewObject().Set("event", "call").Set("call", c.Call)
+	var err error
+	switch c.Call {
+	case "getTicketKeys":
+		return o.Set("result", hex.EncodeToString(srv.GetTicketKeys()))
+	case "setTicketKeys":
+		b, herr := hex.DecodeString(c.Hex)
+		if herr != nil {
+			t.Fatalf("parity: %v", herr)
+		}
+		err = srv.SetTicketKeys(b)
+	case "setSecureContext", "addContext":
+		opts, oerr := SecureContextOptions(c.Options)
+		if oerr != nil {
+			t.Fatalf("parity: %v", oerr)
+		}
+		if c.Call == "addContext" {
+			err = srv.AddContext(c.Host, opts)
+		} else {
+			err = srv.SetSecureContext(opts)
+		}
+	default:
+		return o.Set("code", "UNKNOWN_CALL").Set("message", c.Call)
+	}
+	if err != nil {
+		o.Set("event", "call")
+		return nodeshape.ErrorFields(o, err)
+	}
+	return o.Set("result", nil)
 }
 
 // WaitLines waits until get returns at least n lines with an "event" other
