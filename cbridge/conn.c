@@ -23,6 +23,7 @@
 #include "conn.h"
 #include "tickets.h"
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -580,11 +581,14 @@ size_t nt_conn_take_overflow(SSL *s, unsigned char *dst, size_t cap) {
 }
 
 int nt_socket_readable(int fd) {
-    unsigned char b;
-    ssize_t k;
+    /* poll, not a peeking recv: a recv would report (and so clear) a pending
+     * socket error such as ECONNRESET, and the step's own recv would then see
+     * a plain end of stream. Data, the end of the stream and errors are all
+     * "something to read". */
+    struct pollfd p = { fd, POLLIN, 0 };
+    int k;
     do {
-        k = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        k = poll(&p, 1, 0);
     } while (k < 0 && errno == EINTR);
-    /* Data, end of stream and errors are all "something to read". */
-    return !(k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+    return k != 0;
 }

@@ -357,6 +357,17 @@ func (e *serverEvents) secureConnection(s *tls.Socket) {
 // tlsClientError reports a failed handshake and destroys the socket, as Node
 // applications do.
 func (e *serverEvents) tlsClientError(err error, s *tls.Socket) {
+	e.mu.Lock()
+	closing := e.closing
+	e.mu.Unlock()
+	if closing {
+		// The shutdown itself ended this handshake: no client error to report.
+		if s != nil {
+			s.Destroy()
+			e.handshakeOver(s)
+		}
+		return
+	}
 	if e.json {
 		e.out.json(nodeshape.TLSClientError(err))
 	} else {

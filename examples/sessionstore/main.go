@@ -6,8 +6,9 @@
 // store between servers (Redis, memcached).
 //
 // Session tickets are off (SSL_OP_NO_TICKET in secureOptions), so every
-// resumption goes through the store: TLS 1.2 resumes by session id, and
-// TLS 1.3 by OpenSSL's stateful tickets, whose ids are the store's keys.
+// TLS 1.2 resumption goes through the store, by session id. As in Node, the
+// store does not resume TLS 1.3: there 'resumeSession' sees the ClientHello's
+// random legacy session id, and TLS 1.3 resumes with tickets instead.
 //
 //	go run ./examples/sessionstore -cert-out /tmp/sess.pem
 //	openssl s_client -connect 127.0.0.1:8000 -CAfile /tmp/sess.pem -tls1_2 -reconnect
