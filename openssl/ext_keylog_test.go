@@ -239,6 +239,7 @@ func (b *lockedBuffer) String() string {
 // what is signalled.
 func capture(t *testing.T, ln net.Listener) (pcap string, stop func(clientPort int)) {
 	t.Helper()
+	peers.RequireCapture(t)
 	peers.Require(t, "tshark")
 	port := ln.Addr().(*net.TCPAddr).Port
 	pcap = filepath.Join(t.TempDir(), "capture.pcap")

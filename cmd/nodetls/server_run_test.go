@@ -121,6 +121,7 @@ func TestServerKeylog(t *testing.T) {
 // The key log decrypts a capture of the connection: tshark, given the
 // client's --keylog file, shows the plaintext both sides sent.
 func TestKeylogDecryptsCapture(t *testing.T) {
+	peers.RequireCapture(t)
 	peers.Require(t, "dumpcap")
 	peers.Require(t, "tshark")
 	_, key, chain, _ := serverFiles(t)

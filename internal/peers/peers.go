@@ -223,3 +223,14 @@ func Node(t testing.TB, script string, args ...string) *Proc {
 	all := append([]string{"-e", script}, args...)
 	return Start(t, "node", all...)
 }
+
+// RequireCapture skips a test that captures loopback packets (tshark,
+// dumpcap) where the environment says capture is impossible:
+// NODETLS_NO_PACKET_CAPTURE=1, which Dockerfile.build sets because a container
+// build has no CAP_NET_RAW. CI runs these tests on the host, as root.
+func RequireCapture(t testing.TB) {
+	t.Helper()
+	if os.Getenv("NODETLS_NO_PACKET_CAPTURE") == "1" {
+		t.Skip("packet capture is unavailable here (NODETLS_NO_PACKET_CAPTURE=1: no CAP_NET_RAW in a container build)")
+	}
+}
