@@ -204,10 +204,18 @@ static void info_cb(const SSL *s, int where, int ret) {
         return;
     if (where & SSL_CB_HANDSHAKE_START)
         c->hs_starts++;
-    /* A server's HelloRequest runs as a handshake of its own (start and done);
-     * as Node does, a done that leaves a renegotiation pending is not counted. */
-    if ((where & SSL_CB_HANDSHAKE_DONE) && !SSL_renegotiate_pending((SSL *)s))
-        c->hs_dones++;
+    /* A HelloRequest runs as a handshake of its own (start and done): as
+     * Node does, a done that leaves a renegotiation pending is not counted.
+     * On a server its start still counts (Node's renegotiation limit counts
+     * it); a client reading one sometimes gets the pair and sometimes not,
+     * depending on where the record met its state machine, so there it does
+     * not count either. */
+    if (where & SSL_CB_HANDSHAKE_DONE) {
+        if (!SSL_renegotiate_pending((SSL *)s))
+            c->hs_dones++;
+        else if (!SSL_is_server((SSL *)s) && c->hs_starts > 0)
+            c->hs_starts--;
+    }
     if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ)) {
         c->alert_recv = ret;
     }
