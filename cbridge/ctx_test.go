@@ -16,7 +16,7 @@ func ctxTestFiles(t *testing.T) (certPEM, keyPEM, dhPEM []byte) {
 	t.Helper()
 	if _, err := exec.LookPath("openssl"); err != nil {
 		if os.Getenv("CI") == "" {
-			t.Skip("openssl is not installed (CI installs it)")
+			t.Skip("openssl not found on PATH (CI installs it)")
 		}
 		t.Fatal("openssl is required")
 	}

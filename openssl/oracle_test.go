@@ -19,7 +19,7 @@ func requireTool(t *testing.T, name string) {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
 		if os.Getenv("CI") == "" {
-			t.Skipf("%s is not installed (CI installs it)", name)
+			t.Skipf("%s not found on PATH (CI installs it)", name)
 		}
 		t.Fatalf("%s is not installed: %v", name, err)
 	}

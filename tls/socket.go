@@ -67,10 +67,8 @@ type Socket struct {
 	sessionFns     []func([]byte)
 	pendingSession [][]byte
 	sessionReady   bool // secureConnect happened: sessions may be delivered
-	keylogFns      []func([]byte)
-	pendingKeylog  [][]byte
-	ocspFns        []func([]byte)
-	pendingOCSP    [][]byte
+	keylog         replayEvent
+	ocsp           replayEvent
 	ocspSeen       bool
 	errorFns       []func(error)
 	pendingErrs    []error
@@ -1044,9 +1042,7 @@ func (s *Socket) flushSessions() {
 // registered (the handshake's) are delivered to it at once.
 func (s *Socket) OnKeylog(fn func(line []byte)) {
 	s.mu.Lock()
-	s.keylogFns = append(s.keylogFns, fn)
-	pend := s.pendingKeylog
-	s.pendingKeylog = nil
+	pend := s.keylog.on(fn)
 	s.mu.Unlock()
 	for _, l := range pend {
 		fn(l)
@@ -1055,7 +1051,7 @@ func (s *Socket) OnKeylog(fn func(line []byte)) {
 
 func (s *Socket) deliverKeylog(line []byte) {
 	s.mu.Lock()
-	listened := len(s.keylogFns) > 0
+	listened := len(s.keylog.fns) > 0
 	s.mu.Unlock()
 	if listened || (s.server != nil && s.server.hasKeylogHandlers()) {
 		// Node calls onkeylog only while someone listens for 'keylog'.
@@ -1065,10 +1061,7 @@ func (s *Socket) deliverKeylog(line []byte) {
 		s.server.emitKeylog(line, s)
 	}
 	s.mu.Lock()
-	fns := append([]func([]byte){}, s.keylogFns...)
-	if len(fns) == 0 {
-		s.pendingKeylog = append(s.pendingKeylog, line)
-	}
+	fns := s.keylog.emit(line)
 	s.mu.Unlock()
 	for _, f := range fns {
 		f(line)
@@ -1080,9 +1073,7 @@ func (s *Socket) deliverKeylog(line []byte) {
 // the server stapled none.
 func (s *Socket) OnOCSPResponse(fn func(response []byte)) {
 	s.mu.Lock()
-	s.ocspFns = append(s.ocspFns, fn)
-	pend := s.pendingOCSP
-	s.pendingOCSP = nil
+	pend := s.ocsp.on(fn)
 	s.mu.Unlock()
 	for _, r := range pend {
 		fn(r)
@@ -1092,14 +1083,38 @@ func (s *Socket) OnOCSPResponse(fn func(response []byte)) {
 func (s *Socket) deliverOCSP(resp []byte) {
 	debugf("client onocspresponse")
 	s.mu.Lock()
-	fns := append([]func([]byte){}, s.ocspFns...)
-	if len(fns) == 0 {
-		s.pendingOCSP = append(s.pendingOCSP, resp)
-	}
+	fns := s.ocsp.emit(resp)
 	s.mu.Unlock()
 	for _, f := range fns {
 		f(resp)
 	}
+}
+
+// replayEvent is a Socket event carrying bytes whose values, when no handler
+// is registered yet, wait for the first one (the keylog lines and the OCSP
+// response of a handshake that ran before the user's On... call). Its
+// methods run under the Socket's mu; the caller calls the handlers after
+// releasing it.
+type replayEvent struct {
+	fns     []func([]byte)
+	pending [][]byte
+}
+
+// on registers fn and returns the values that waited for a handler.
+func (e *replayEvent) on(fn func([]byte)) [][]byte {
+	e.fns = append(e.fns, fn)
+	pend := e.pending
+	e.pending = nil
+	return pend
+}
+
+// emit returns the handlers to call with v, or keeps v for the first handler.
+func (e *replayEvent) emit(v []byte) []func([]byte) {
+	if len(e.fns) == 0 {
+		e.pending = append(e.pending, v)
+		return nil
+	}
+	return append([]func([]byte){}, e.fns...)
 }
 
 // recordSNI is the server's servername callback: it keeps the name the

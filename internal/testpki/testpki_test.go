@@ -20,7 +20,7 @@ func verify(t *testing.T, root, untrusted, leaf []byte, flags ...string) (string
 	t.Helper()
 	if _, err := exec.LookPath("openssl"); err != nil {
 		if os.Getenv("CI") == "" {
-			t.Skip("openssl is not installed (CI installs it)")
+			t.Skip("openssl not found on PATH (CI installs it)")
 		}
 		t.Fatal("openssl is not installed")
 	}
