@@ -90,6 +90,31 @@ func (e *connEnv) established(t *testing.T, raw func(*testing.T) (net.Conn, net.
 	return srv, cli
 }
 
+// unstarted returns a pair over the transport that has not handshaken yet.
+func (e *connEnv) unstarted(t *testing.T, raw func(*testing.T) (net.Conn, net.Conn)) (srv, cli *openssl.Conn) {
+	t.Helper()
+	sraw, craw := raw(t)
+	srv, err := openssl.Server(sraw, e.sctx, openssl.ConnConfig{})
+	require.NoError(t, err)
+	cli, err = openssl.Client(craw, e.cctx, e.ccfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close(); cli.Close() })
+	closeTransportsFirst(t, sraw, craw)
+	return srv, cli
+}
+
+// sendAndRead writes msg on from while to reads, and asserts that to read
+// exactly msg.
+func sendAndRead(t *testing.T, from, to *openssl.Conn, msg string) {
+	t.Helper()
+	ch := goRead(to, len(msg)+100)
+	_, err := from.Write([]byte(msg))
+	require.NoError(t, err)
+	r := waitRead(t, ch)
+	require.NoError(t, r.err)
+	assert.Equal(t, msg, string(r.data))
+}
+
 // closeTransportsFirst ends a test by closing the netTransports before the
 // Conns' own cleanup: over net.Pipe a close_notify to a peer that is not
 // reading would wait for Close's write timeout.
@@ -151,24 +176,14 @@ func TestConnReadDeadline(t *testing.T) {
 
 			// Extended, the connection reads again.
 			require.NoError(t, cli.SetReadDeadline(time.Time{}))
-			ch := goRead(cli, 100)
-			_, err = srv.Write([]byte("after the deadline"))
-			require.NoError(t, err)
-			r := waitRead(t, ch)
-			require.NoError(t, r.err)
-			assert.Equal(t, "after the deadline", string(r.data))
+			sendAndRead(t, srv, cli, "after the deadline")
 
 			// SetDeadline covers reads too.
 			require.NoError(t, srv.SetDeadline(time.Now().Add(30*time.Millisecond)))
 			_, err = srv.Read(make([]byte, 10))
 			assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
 			require.NoError(t, srv.SetDeadline(time.Time{}))
-			ch = goRead(srv, 100)
-			_, err = cli.Write([]byte("and back"))
-			require.NoError(t, err)
-			r = waitRead(t, ch)
-			require.NoError(t, r.err)
-			assert.Equal(t, "and back", string(r.data))
+			sendAndRead(t, cli, srv, "and back")
 		})
 	}
 }
@@ -302,12 +317,7 @@ func TestConnCloseWrite(t *testing.T) {
 			assert.Error(t, err, "no writing after CloseWrite")
 
 			// The other direction still works.
-			ch = goRead(cli, 100)
-			_, err = srv.Write([]byte("still here"))
-			require.NoError(t, err)
-			r = waitRead(t, ch)
-			require.NoError(t, r.err)
-			assert.Equal(t, "still here", string(r.data))
+			sendAndRead(t, srv, cli, "still here")
 
 			ch = goRead(cli, 100)
 			require.NoError(t, srv.Close())
@@ -397,12 +407,7 @@ func TestConnHandshakeContext(t *testing.T) {
 		require.NoError(t, cli.Handshake(ctx))
 		cancel()
 		// Cancelling after the handshake changes nothing.
-		ch := goRead(srv, 10)
-		_, err := cli.Write([]byte("ok"))
-		require.NoError(t, err)
-		r := waitRead(t, ch)
-		require.NoError(t, r.err)
-		assert.Equal(t, "ok", string(r.data))
+		sendAndRead(t, cli, srv, "ok")
 	})
 }
 
@@ -410,29 +415,13 @@ func TestConnImplicitHandshake(t *testing.T) {
 	e := newConnEnv(t)
 	for _, tr := range netTransports {
 		t.Run(tr.name, func(t *testing.T) {
-			sraw, craw := tr.raw(t)
-			srv, err := openssl.Server(sraw, e.sctx, openssl.ConnConfig{})
-			require.NoError(t, err)
-			cli, err := openssl.Client(craw, e.cctx, e.ccfg)
-			require.NoError(t, err)
-			t.Cleanup(func() { srv.Close(); cli.Close() })
-			closeTransportsFirst(t, sraw, craw)
+			srv, cli := e.unstarted(t, tr.raw)
 			assert.False(t, cli.HandshakeComplete())
 
 			// The server's first Read and the client's first Write handshake.
-			ch := goRead(srv, 100)
-			_, err = cli.Write([]byte("ping"))
-			require.NoError(t, err)
-			r := waitRead(t, ch)
-			require.NoError(t, r.err)
-			assert.Equal(t, "ping", string(r.data))
+			sendAndRead(t, cli, srv, "ping")
 			// And the other way round.
-			ch = goRead(cli, 100)
-			_, err = srv.Write([]byte("pong"))
-			require.NoError(t, err)
-			r = waitRead(t, ch)
-			require.NoError(t, r.err)
-			assert.Equal(t, "pong", string(r.data))
+			sendAndRead(t, srv, cli, "pong")
 			assert.True(t, cli.HandshakeComplete())
 			assert.True(t, srv.HandshakeComplete())
 			assert.Equal(t, "TLSv1.3", cli.Version())
@@ -444,13 +433,7 @@ func TestConnConcurrentHandshake(t *testing.T) {
 	e := newConnEnv(t)
 	for _, tr := range netTransports {
 		t.Run(tr.name, func(t *testing.T) {
-			sraw, craw := tr.raw(t)
-			srv, err := openssl.Server(sraw, e.sctx, openssl.ConnConfig{})
-			require.NoError(t, err)
-			cli, err := openssl.Client(craw, e.cctx, e.ccfg)
-			require.NoError(t, err)
-			t.Cleanup(func() { srv.Close(); cli.Close() })
-			closeTransportsFirst(t, sraw, craw)
+			srv, cli := e.unstarted(t, tr.raw)
 			const n = 8
 			errs := make([]error, 2*n)
 			var wg sync.WaitGroup
