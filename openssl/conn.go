@@ -715,6 +715,13 @@ func (c *Conn) Read(p []byte) (int, error) {
 	if err := c.Handshake(context.Background()); err != nil {
 		return 0, err
 	}
+	return c.read(p, -1)
+}
+
+// read runs read steps until p gets plaintext or the connection fails; with
+// until >= 0 it also returns (0, nil) once more than until handshakes have
+// completed (ReadUntilHandshake).
+func (c *Conn) read(p []byte, until int) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -723,6 +730,10 @@ func (c *Conn) Read(p []byte) (int, error) {
 		if c.closed || c.ssl == nil {
 			c.mu.Unlock()
 			return 0, net.ErrClosed
+		}
+		if until >= 0 && int(c.dones) > until {
+			c.mu.Unlock()
+			return 0, nil
 		}
 		if c.readErr != nil {
 			err := c.readErr
@@ -743,6 +754,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 			}
 		}
 		err := c.readErr
+		finished := until >= 0 && int(c.dones) > until
 		hasOut := len(c.out) > 0
 		c.unlockAndReport()
 		if hasOut {
@@ -753,6 +765,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 		}
 		if err != nil {
 			return 0, err
+		}
+		if finished {
+			return 0, nil
 		}
 		if err := c.fill(seq); err != nil {
 			return 0, err
