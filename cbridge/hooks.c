@@ -19,10 +19,26 @@ static int wants(const SSL *s, unsigned bit) {
     return c != NULL && (c->callbacks & bit) && handle_of(s) != 0;
 }
 
+static void keylog_tramp(const SSL *s, const char *line);
+
 void nt_conn_want(SSL *s, unsigned bits) {
     nt_conn *c = nt_conn_of(s);
     if (c != NULL)
         c->callbacks = bits;
+    nt_conn_keylog_follow_ctx(s);
+}
+
+/* OpenSSL formats a key log line (a sprintf per byte of random and secret)
+ * whenever the SSL's context has a key log callback, wanted or not. So the
+ * callback goes on a context only once a connection on it asks for key logs,
+ * as in Node, and on the context an SNI switch moves such a connection to.
+ * Connections on the context that did not ask are still filtered by wants. */
+void nt_conn_keylog_follow_ctx(SSL *s) {
+    if (!wants(s, NT_CB_KEYLOG))
+        return;
+    SSL_CTX *ctx = SSL_get_SSL_CTX(s);
+    if (ctx != NULL && SSL_CTX_get_keylog_callback(ctx) != keylog_tramp)
+        SSL_CTX_set_keylog_callback(ctx, keylog_tramp);
 }
 
 static int alpn_select_tramp(SSL *s, const unsigned char **out, unsigned char *outlen,
@@ -67,6 +83,7 @@ static int servername_tramp(SSL *s, int *al, void *arg) {
             nt_conn *c = nt_conn_of(s);
             if (c != NULL && c->psk_hint != NULL && SSL_use_psk_identity_hint(s, c->psk_hint) != 1)
                 ok = 0;
+            nt_conn_keylog_follow_ctx(s);
         }
     }
     SSL_CTX_free(a.ctx);
@@ -197,7 +214,6 @@ void nt_ctx_install_hooks(SSL_CTX *ctx) {
     SSL_CTX_set_tlsext_servername_callback(ctx, servername_tramp);
     SSL_CTX_sess_set_new_cb(ctx, new_session_tramp);
     SSL_CTX_sess_set_get_cb(ctx, get_session_tramp);
-    SSL_CTX_set_keylog_callback(ctx, keylog_tramp);
     SSL_CTX_set_tlsext_status_cb(ctx, status_tramp);
     SSL_CTX_set_client_hello_cb(ctx, client_hello_tramp, NULL);
     SSL_CTX_set_cert_cb(ctx, cert_tramp, NULL);

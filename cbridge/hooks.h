@@ -26,6 +26,7 @@ typedef struct nt_sni_answer {
 } nt_sni_answer;
 
 void nt_conn_want(SSL *s, unsigned bits);
+void nt_conn_keylog_follow_ctx(SSL *s);
 void nt_conn_set_psk(SSL *s, int server, int client);
 int nt_conn_set_ocsp_response(SSL *s, const unsigned char *der, size_t len);
 void nt_ctx_install_hooks(SSL_CTX *ctx);

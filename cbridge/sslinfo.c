@@ -1,5 +1,6 @@
 /* sslinfo.c — per-connection settings and what a connection reports. */
 #include "bridge.h"
+#include "hooks.h"
 #include "sslinfo.h"
 #include "conn.h"
 #include <string.h>
@@ -250,6 +251,7 @@ nt_result nt_ssl_set_ssl_ctx(SSL *s, SSL_CTX *ctx) {
     ERR_clear_error();
     if (SSL_set_SSL_CTX(s, ctx) == NULL)
         return nt_fail("SSL_set_SSL_CTX");
+    nt_conn_keylog_follow_ctx(s);
     return nt_ok(1, NULL);
 }
 

@@ -128,6 +128,52 @@ func TestKeylog(t *testing.T) {
 	}
 }
 
+// The key log callback goes on a context only once a connection on it asks
+// for key logs; a connection that an SNI choice moves to a context no such
+// connection has used still logs every secret, and one that did not ask on
+// a context where another did gets nothing.
+func TestKeylogFollowsSNISwitch(t *testing.T) {
+	p := newSNIPKI(t)
+	for _, v := range []struct {
+		name   string
+		max    openssl.ProtocolVersion
+		labels []string
+	}{
+		{"TLSv1.2", openssl.TLS1_2, []string{"CLIENT_RANDOM"}},
+		{"TLSv1.3", 0, tls13Labels},
+	} {
+		t.Run(v.name, func(t *testing.T) {
+			sctx := serverContext(t, p.def, openssl.ContextOptions{MaxVersion: v.max})
+			wctx := serverContext(t, p.wild, openssl.ContextOptions{MaxVersion: v.max})
+			cctx := clientContext(t, p.ca.CertPEM, openssl.ContextOptions{})
+			var sk, ck keylogSink
+			toWild := func(string) (*openssl.Context, error) { return wctx, nil }
+			srv, cli, serr, cerr := extPair(t, "tcp", sctx, cctx,
+				openssl.ConnConfig{Keylog: sk.add, ServerNameCallback: toWild},
+				openssl.ConnConfig{Keylog: ck.add, ServerName: "www.example.com"})
+			require.NoError(t, serr)
+			require.NoError(t, cerr)
+			assert.Equal(t, p.wildDER, der(t, cli.PeerCertificate()), "the switch happened")
+			exchange(t, srv, cli)
+			sl, _ := labels(t, sk.get())
+			assert.Equal(t, v.labels, sorted(sl), "server lines after the switch")
+			assert.Equal(t, sorted(ck.get()), sorted(sk.get()), "both sides log the same secrets")
+
+			// Another connection on the same contexts that asks for no key log:
+			// the client asking still gets its lines, nothing else is called.
+			var ck2 keylogSink
+			srv2, cli2, serr, cerr := extPair(t, "tcp", sctx, cctx,
+				openssl.ConnConfig{ServerNameCallback: toWild},
+				openssl.ConnConfig{Keylog: ck2.add, ServerName: "www.example.com"})
+			require.NoError(t, serr)
+			require.NoError(t, cerr)
+			exchange(t, srv2, cli2)
+			cl2, _ := labels(t, ck2.get())
+			assert.Equal(t, v.labels, sorted(cl2), "client lines")
+		})
+	}
+}
+
 // A panic in the keylog callback ends the handshake with an error instead of
 // being lost.
 func TestKeylogCallbackPanic(t *testing.T) {
