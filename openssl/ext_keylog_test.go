@@ -96,17 +96,21 @@ var tls13Labels = []string{
 	"SERVER_HANDSHAKE_TRAFFIC_SECRET", "SERVER_TRAFFIC_SECRET_0",
 }
 
+// keylogVersions are the protocol versions the key log tests run, with the
+// labels each logs.
+var keylogVersions = []struct {
+	name   string
+	max    openssl.ProtocolVersion
+	labels []string
+}{
+	{"TLSv1.2", openssl.TLS1_2, []string{"CLIENT_RANDOM"}},
+	{"TLSv1.3", 0, tls13Labels},
+}
+
 func TestKeylog(t *testing.T) {
 	_, leaf := newPKI(t, testpki.Options{Key: testpki.ECDSAP256})
 	for _, kind := range transports {
-		for _, v := range []struct {
-			name   string
-			max    openssl.ProtocolVersion
-			labels []string
-		}{
-			{"TLSv1.2", openssl.TLS1_2, []string{"CLIENT_RANDOM"}},
-			{"TLSv1.3", 0, tls13Labels},
-		} {
+		for _, v := range keylogVersions {
 			t.Run(kind+"/"+v.name, func(t *testing.T) {
 				var sk, ck keylogSink
 				srv, cli, serr, cerr := extPair(t, kind,
@@ -129,19 +133,12 @@ func TestKeylog(t *testing.T) {
 }
 
 // The key log callback goes on a context only once a connection on it asks
-// for key logs; a connection that an SNI choice moves to a context no such
-// connection has used still logs every secret, and one that did not ask on
-// a context where another did gets nothing.
+// for key logs: a connection that an SNI choice moves to a context no such
+// connection has used still logs every secret, and so does a client whose
+// server asks for none.
 func TestKeylogFollowsSNISwitch(t *testing.T) {
 	p := newSNIPKI(t)
-	for _, v := range []struct {
-		name   string
-		max    openssl.ProtocolVersion
-		labels []string
-	}{
-		{"TLSv1.2", openssl.TLS1_2, []string{"CLIENT_RANDOM"}},
-		{"TLSv1.3", 0, tls13Labels},
-	} {
+	for _, v := range keylogVersions {
 		t.Run(v.name, func(t *testing.T) {
 			sctx := serverContext(t, p.def, openssl.ContextOptions{MaxVersion: v.max})
 			wctx := serverContext(t, p.wild, openssl.ContextOptions{MaxVersion: v.max})
@@ -159,8 +156,7 @@ func TestKeylogFollowsSNISwitch(t *testing.T) {
 			assert.Equal(t, v.labels, sorted(sl), "server lines after the switch")
 			assert.Equal(t, sorted(ck.get()), sorted(sk.get()), "both sides log the same secrets")
 
-			// Another connection on the same contexts that asks for no key log:
-			// the client asking still gets its lines, nothing else is called.
+			// The server asks for no key log this time; the client does.
 			var ck2 keylogSink
 			srv2, cli2, serr, cerr := extPair(t, "tcp", sctx, cctx,
 				openssl.ConnConfig{ServerNameCallback: toWild},
