@@ -32,7 +32,9 @@ void nt_conn_want(SSL *s, unsigned bits) {
  * whenever the SSL's context has a key log callback, wanted or not. So the
  * callback goes on a context only once a connection on it asks for key logs,
  * as in Node, and on the context an SNI switch moves such a connection to.
- * Connections on the context that did not ask are still filtered by wants. */
+ * Connections on the context that did not ask are still filtered by wants.
+ * Setting it while other handshakes on the context run is a store of one
+ * aligned pointer, which OpenSSL reads per secret (Node sets it the same way). */
 void nt_conn_keylog_follow_ctx(SSL *s) {
     if (!wants(s, NT_CB_KEYLOG))
         return;
