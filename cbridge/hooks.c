@@ -3,6 +3,9 @@
  * SSL_CTX (nt_ctx_install_hooks); each finds its connection through the SSL's
  * ex_data handle and calls into Go only when that connection asked for the
  * callback (nt_conn.callbacks), so an unused hook costs a few instructions.
+ * The key log hook is the exception: it costs OpenSSL a formatted line per
+ * secret, so it goes on a context only when a connection wants it
+ * (nt_conn_keylog_follow_ctx).
  */
 #include "bridge.h"
 #include "conn.h"
