@@ -72,7 +72,7 @@ func main() {
 	size := flag.String("bytes", "1GiB", "bytes per throughput run")
 	chunk := flag.Int("chunk", 16384, "bytes per write (and per read)")
 	hs := flag.Int("handshakes", 1000, "handshakes per handshake run (0 skips them)")
-	only := flag.String("contenders", "nodetls,crypto/tls,C,node", "contenders to run, comma-separated; also nodetls-window (nodetls without the socket fast path)")
+	only := flag.String("contenders", "nodetls,crypto/tls,C,node", "contenders to run, comma-separated; also nodetls-window (nodetls without the socket fast path), nodetls+crypto/tls and crypto/tls+nodetls (mixed pairs, client+server)")
 	kinds := flag.String("jobs", "c2s,s2c,handshake", "job kinds to run")
 	versions := flag.String("versions", "1.3,1.2", "TLS versions to run")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (the Go contenders) to this file")
@@ -99,6 +99,13 @@ func main() {
 	var cs []contender
 	if want["nodetls"] {
 		cs = append(cs, &goContender{name: "nodetls", setup: nodetlsSetup, pki: p})
+	}
+	// Mixed pairs (client+server), to tell which end costs what.
+	if want["nodetls+crypto/tls"] {
+		cs = append(cs, &goContender{name: "nodetls+crypto/tls", setup: mixSetup(nodetlsSetup, gotlsSetup), pki: p})
+	}
+	if want["crypto/tls+nodetls"] {
+		cs = append(cs, &goContender{name: "crypto/tls+nodetls", setup: mixSetup(gotlsSetup, nodetlsSetup), pki: p})
 	}
 	if want["nodetls-window"] {
 		cs = append(cs, &goContender{name: "nodetls-window", setup: nodetlsWindowSetup, pki: p})
@@ -208,7 +215,7 @@ func main() {
 // check makes sure a run negotiated what the workload asked for.
 func check(name string, w workload, r result) error {
 	wantCipher, wantVersion := w.cipher, "TLSv1.3"
-	if name == "crypto/tls" {
+	if name == "crypto/tls" || strings.HasPrefix(name, "crypto/tls+") { // the client end reports
 		wantCipher = w.goName
 		wantVersion = "TLS 1.3"
 		if w.version == "1.2" {

@@ -55,7 +55,7 @@ type goContender struct {
 	name string
 	// setup returns functions that wrap a TCP connection as the client or the
 	// server end of w.
-	setup func(p *pki, w workload) (client, server func(net.Conn) (tlsConn, error), done func(), err error)
+	setup setupFunc
 	pki   *pki
 }
 
