@@ -46,9 +46,13 @@ demo: build
 bench:
 	cd bench && $(GO) run . $(BENCHFLAGS)
 
+# Every fuzz target of FUZZPKGS, FUZZTIME each (their seeds also run in make test).
+FUZZPKGS ?= ./openssl ./tls
 fuzz:
-	@for f in $$($(GO) test -list 'Fuzz.*' ./openssl | grep ^Fuzz); do \
-		echo "== $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./openssl || exit 1; done
+	@n=0; for p in $(FUZZPKGS); do \
+		for f in $$($(GO) test -list '^Fuzz' $$p | grep ^Fuzz); do n=$$((n+1)); \
+			echo "== $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; done; \
+	done; if [ $$n -eq 0 ]; then echo "no fuzz targets in $(FUZZPKGS)"; exit 1; fi
 
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

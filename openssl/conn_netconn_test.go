@@ -455,7 +455,7 @@ func TestConnConcurrentHandshake(t *testing.T) {
 }
 
 // readRecord reads one TLS record from c.
-func readRecord(c net.Conn) ([]byte, error) {
+func readRecord(c io.Reader) ([]byte, error) {
 	hdr := make([]byte, 5)
 	if _, err := io.ReadFull(c, hdr); err != nil {
 		return nil, err
