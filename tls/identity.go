@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -46,9 +47,14 @@ func CheckServerIdentity(hostname string, cert *Certificate) error {
 	valid := false
 	reason := "Unknown reason"
 	cn := cert.Subject["CN"]
+	// Node tests subject.CN for truth: one empty CN (the string "") is no
+	// CN, several (an array) are one even if all are empty.
+	hasCN := len(cn) > 1 || len(cn) == 1 && cn[0] != ""
 	switch {
 	case isIP(hostname):
 		want := canonicalizeIP(hostname)
+		// "" is Node's undefined: text that is no address (in the cert or,
+		// never in practice, the host), which equals only itself.
 		for _, ip := range ips {
 			if ip == want {
 				valid = true
@@ -57,7 +63,7 @@ func CheckServerIdentity(hostname string, cert *Certificate) error {
 		if !valid {
 			reason = "IP: " + hostname + " is not in the cert's list: " + strings.Join(ips, ", ")
 		}
-	case len(dnsNames) > 0 || len(cn) > 0:
+	case len(dnsNames) > 0 || hasCN:
 		hostParts := splitHost(hostname)
 		if len(dnsNames) > 0 {
 			for _, p := range dnsNames {
@@ -146,21 +152,96 @@ func checkHostPattern(hostParts []string, pattern string) bool {
 	return strings.HasPrefix(hostSub, prefix) && strings.HasSuffix(hostSub, suffix)
 }
 
-// isIP is Node's net.isIP: a dotted-quad IPv4 address or an IPv6 address.
+// isIP is Node's net.isIP: an IPv4 address in dotted-quad form without
+// leading zeros, or an IPv6 address (which may end in an IPv4 address in that
+// form) with an optional, non-empty zone of the characters 0-9 a-z A-Z - . :.
 func isIP(s string) bool {
-	a, err := netip.ParseAddr(s)
-	return err == nil && (a.Is4() || a.Is6())
+	addr, zone, hasZone := strings.Cut(s, "%")
+	if hasZone && (zone == "" || strings.TrimLeft(zone, zoneChars) != "") {
+		return false
+	}
+	a, err := netip.ParseAddr(addr)
+	return err == nil && (a.Is6() || a.Is4() && !hasZone)
 }
 
-// canonicalizeIP is inet_pton followed by inet_ntop: "0:0:0:0:0:0:0:1" is
-// "::1", "0:0:0:0:0:ffff:c0a8:101" is "::ffff:192.168.1.1". Text that is no
-// address comes back as it was.
+const zoneChars = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-.:"
+
+// canonicalizeIP is Node's canonicalizeIP: the text read as an address
+// (IPv4, else IPv6) and written back as libuv writes it, so
+// "0:0:0:0:0:0:0:1" is "::1" and "0:0:0:0:0:ffff:c0a8:101" is
+// "::ffff:192.168.1.1". As in Node, the text is a C string, which a NUL
+// ends, and an IPv6 zone ("%eth0", anything after the first '%') is dropped
+// when at most 45 characters precede it. Text that is no address gives "",
+// Node's undefined.
 func canonicalizeIP(s string) string {
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
-		return s
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
 	}
-	return a.String()
+	if a, err := netip.ParseAddr(s); err == nil && a.Is4() {
+		return a.String()
+	}
+	if i := strings.IndexByte(s, '%'); i >= 0 {
+		if i > 45 {
+			return ""
+		}
+		s = s[:i]
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is6() {
+		return ""
+	}
+	return formatIPv6(a.As16())
+}
+
+// formatIPv6 writes an IPv6 address as libuv's inet_ntop does: groups in
+// lower-case hex without leading zeros; the longest run of two or more zero
+// groups (the first of equal runs) as "::"; and, when the address is six
+// zero groups or five and ffff followed by four more bytes, those bytes in
+// dotted form ("::1.2.3.4", "::ffff:1.2.3.4"; "::" and "::2" stay hex).
+func formatIPv6(b [16]byte) string {
+	var g [8]uint16
+	for i := range g {
+		g[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
+	}
+	// The longest run of zero groups.
+	runAt, runLen := -1, 0
+	for i := 0; i < len(g); {
+		if g[i] != 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < len(g) && g[j] == 0 {
+			j++
+		}
+		if j-i > runLen {
+			runAt, runLen = i, j-i
+		}
+		i = j
+	}
+	if runLen < 2 {
+		runAt, runLen = -1, 0
+	}
+	dotted := func() string { return netip.AddrFrom4([4]byte(b[12:])).String() }
+	switch {
+	case runAt == 0 && runLen == 6:
+		return "::" + dotted()
+	case runAt == 0 && runLen == 5 && g[5] == 0xffff:
+		return "::ffff:" + dotted()
+	}
+	var out strings.Builder
+	for i := 0; i < len(g); i++ {
+		if i == runAt {
+			out.WriteString("::")
+			i += runLen - 1
+			continue
+		}
+		if i > 0 && i != runAt+runLen {
+			out.WriteByte(':')
+		}
+		out.WriteString(strconv.FormatUint(uint64(g[i]), 16))
+	}
+	return out.String()
 }
 
 // jsonStringPattern matches one JSON string literal at the start of the text.
