@@ -123,5 +123,5 @@ func protocolVersion(which, v, def string) (openssl.ProtocolVersion, error) {
 	case "TLSv1.3":
 		return openssl.TLS1_3, nil
 	}
-	return 0, errorf("ERR_TLS_INVALID_PROTOCOL_VERSION", "%q is not a valid %s TLS protocol version", v, which)
+	return 0, errorf("ERR_TLS_INVALID_PROTOCOL_VERSION", "%s is not a valid %s TLS protocol version", jsonStringify(v), which)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"unicode/utf16"
 
 	"github.com/nodetls/nodetls/cbridge"
 	"github.com/nodetls/nodetls/openssl"
@@ -78,7 +79,12 @@ func errInvalidArgValue(name string, value any, reason string) *Error {
 	if strings.Contains(name, ".") {
 		kind = "property"
 	}
-	return errorf("ERR_INVALID_ARG_VALUE", "The %s '%s' %s. Received %s", kind, name, reason, inspect(value))
+	inspected := inspect(value)
+	if u := utf16.Encode([]rune(inspected)); len(u) > 128 {
+		// Node cuts the inspected value at 128 UTF-16 code units.
+		inspected = string(utf16.Decode(u[:128])) + "..."
+	}
+	return errorf("ERR_INVALID_ARG_VALUE", "The %s '%s' %s. Received %s", kind, name, reason, inspected)
 }
 
 // errOutOfRange is Node's ERR_OUT_OF_RANGE; like Node, it groups the digits
@@ -104,6 +110,10 @@ func inspect(v any) string {
 	case string:
 		return "'" + strings.ReplaceAll(x, "'", "\\'") + "'"
 	case []string:
+		// util.inspect prints a short array on one line; a longer one (from
+		// seven entries, or wider than its 80 columns) it lays out in
+		// columns over several lines, which nodetls does not reproduce: it
+		// keeps such an array on one line too (README: where nodetls differs).
 		parts := make([]string, len(x))
 		for i, s := range x {
 			parts[i] = inspect(s)
@@ -114,6 +124,40 @@ func inspect(v any) string {
 		return "[ " + strings.Join(parts, ", ") + " ]"
 	}
 	return fmt.Sprint(v)
+}
+
+// jsonStringify is JSON.stringify of a string, as Node's %j shows it in a
+// message: quoted, with '"', '\\' and control characters escaped and
+// everything else as it is.
+func jsonStringify(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // addNumericSeparator groups digits in threes as Node's ERR_OUT_OF_RANGE
@@ -200,9 +244,9 @@ func fromConfigError(err error) error {
 	if !errors.As(err, &oe) {
 		return &Error{Message: err.Error(), Err: err}
 	}
-	first := oe.Queue[0]
-	if len(oe.Queue) == 0 {
-		first = openssl.ErrorEntry{Reason: oe.Reason, Library: oe.Library, LibCode: oe.LibCode, Code: oe.Code}
+	first := openssl.ErrorEntry{Reason: oe.Reason, Library: oe.Library, LibCode: oe.LibCode, Code: oe.Code}
+	if len(oe.Queue) > 0 {
+		first = oe.Queue[0]
 	}
 	msg := first.String()
 	if first.Code == 0 {
@@ -210,6 +254,23 @@ func fromConfigError(err error) error {
 		msg = first.Reason
 	}
 	return &Error{Code: opensslCode(first), Message: msg, Library: first.Library, Reason: first.Reason, Err: err}
+}
+
+// fromPrintedError is Node's error for an OpenSSL failure it reports as a
+// TypeError without a code whose message is ERR_print_errors' text, one
+// "TID:error:CODE:library:function:reason:file:line:data" line per queue
+// entry (SecureContext::SetSessionIdContext).
+func fromPrintedError(err error) error {
+	var oe *openssl.Error
+	if !errors.As(err, &oe) || len(oe.Queue) == 0 {
+		return fromConfigError(err)
+	}
+	tid := cbridge.ThreadIDHex()
+	var b strings.Builder
+	for _, e := range oe.Queue {
+		b.WriteString(tid + ":" + e.PrintLine() + "\n")
+	}
+	return &Error{Message: b.String(), Err: err}
 }
 
 // fromSocketError turns an error of a TLS connection into Node's socket

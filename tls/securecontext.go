@@ -161,12 +161,12 @@ func createSecureContext(opts SecureContextOptions, name string) (*SecureContext
 func versionRange(opts SecureContextOptions) (openssl.ProtocolVersion, openssl.ProtocolVersion, error) {
 	if opts.SecureProtocol != "" {
 		if opts.MinVersion != "" {
-			return 0, 0, errorf("ERR_TLS_PROTOCOL_VERSION_CONFLICT", "TLS protocol version %q conflicts with secureProtocol %q", opts.MinVersion, opts.SecureProtocol)
+			return 0, 0, errorf("ERR_TLS_PROTOCOL_VERSION_CONFLICT", "TLS protocol version %s conflicts with secureProtocol %s", jsonStringify(opts.MinVersion), jsonStringify(opts.SecureProtocol))
 		}
 		if opts.MaxVersion != "" {
-			return 0, 0, errorf("ERR_TLS_PROTOCOL_VERSION_CONFLICT", "TLS protocol version %q conflicts with secureProtocol %q", opts.MaxVersion, opts.SecureProtocol)
+			return 0, 0, errorf("ERR_TLS_PROTOCOL_VERSION_CONFLICT", "TLS protocol version %s conflicts with secureProtocol %s", jsonStringify(opts.MaxVersion), jsonStringify(opts.SecureProtocol))
 		}
-		return secureProtocolRange(opts.SecureProtocol)
+		return secureProtocolRange(cString(opts.SecureProtocol))
 	}
 	minV, err := protocolVersion("minimum", opts.MinVersion, DefaultMinVersion)
 	if err != nil {
@@ -206,6 +206,18 @@ func secureProtocolRange(method string) (openssl.ProtocolVersion, openssl.Protoc
 	return 0, 0, errorf("ERR_TLS_INVALID_PROTOCOL_METHOD", "Unknown method: %s", method)
 }
 
+// cString is s as Node's C++ hands a JavaScript string to OpenSSL (the
+// char* of a Utf8Value): C ends it at the first NUL. Node's JavaScript checks
+// ("is the option set?", "is the TLS 1.2 list empty?") see the whole string,
+// its OpenSSL calls only what is before the NUL; the openssl package refuses
+// a NUL instead of cutting it, so the cut is made here.
+func cString(s string) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
 // splitCiphers is Node's processCiphers: TLS_ and !TLS_ entries are TLS 1.3
 // suites, the rest the TLS 1.2 list.
 func splitCiphers(ciphers, name string) (list, suites string, err error) {
@@ -233,15 +245,16 @@ func (sc *SecureContext) configure(o *SecureContextOptions, name, cipherList, ci
 	ctx := sc.ctx
 	// Ciphers first: "@SECLEVEL=N" changes what may be loaded next.
 	if cipherSuites != "" {
-		if err := ctx.SetCiphersuites(cipherSuites); err != nil {
+		if err := ctx.SetCiphersuites(cString(cipherSuites)); err != nil {
 			return fromConfigError(err)
 		}
 	}
-	if err := ctx.SetCipherList(cipherList); err != nil {
+	if err := ctx.SetCipherList(cString(cipherList)); err != nil {
 		// An empty TLS 1.2 list is deliberate (TLS 1.3 only): OpenSSL's
-		// "no cipher match" is then no error, as in Node.
+		// "no cipher match" is then no error, as in Node (which asks
+		// strlen, so a list that starts with NUL is empty too).
 		var oe *openssl.Error
-		if cipherList != "" || !errors.As(err, &oe) || oe.Reason != "no cipher match" {
+		if cString(cipherList) != "" || !errors.As(err, &oe) || oe.Reason != "no cipher match" {
 			return fromConfigError(err)
 		}
 	}
@@ -302,7 +315,7 @@ func (sc *SecureContext) configure(o *SecureContextOptions, name, cipherList, ci
 	}
 
 	if o.Sigalgs != "" {
-		if err := ctx.SetSigalgs(o.Sigalgs); err != nil {
+		if err := ctx.SetSigalgs(cString(o.Sigalgs)); err != nil {
 			var oe *openssl.Error
 			if errors.As(err, &oe) && oe.Code == 0 {
 				// OpenSSL leaves no queue entry; Node throws ERR_get_error()'s text.
@@ -311,8 +324,15 @@ func (sc *SecureContext) configure(o *SecureContextOptions, name, cipherList, ci
 			return fromConfigError(err)
 		}
 	}
-	if o.ECDHCurve != "" && o.ECDHCurve != "auto" {
-		if err := ctx.SetGroups(o.ECDHCurve); err != nil {
+	if curve := cString(o.ECDHCurve); o.ECDHCurve != "" && curve != "auto" {
+		// SetGroups keeps the default groups for "", where Node hands ""
+		// (an ecdhCurve starting with NUL) to SSL_CTX_set1_curves_list,
+		// which refuses an empty list.
+		err := errors.New("empty group list")
+		if curve != "" {
+			err = ctx.SetGroups(curve)
+		}
+		if err != nil {
 			return &Error{Code: "ERR_CRYPTO_OPERATION_FAILED", Message: "Failed to set ECDH curve", Err: err}
 		}
 	}
@@ -328,7 +348,9 @@ func (sc *SecureContext) configure(o *SecureContextOptions, name, cipherList, ci
 	}
 	if o.SessionIDContext != "" {
 		if err := ctx.SetSessionIDContext([]byte(o.SessionIDContext)); err != nil {
-			return fromConfigError(err)
+			// Node throws a TypeError without a code whose message is
+			// ERR_print_errors' text of the queue.
+			return fromPrintedError(err)
 		}
 	}
 	if len(o.PFX) > 0 {
