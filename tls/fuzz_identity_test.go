@@ -1,95 +1,19 @@
 package tls_test
 
 import (
-	"bufio"
-	"encoding/json"
-	"io"
-	"os/exec"
 	"strings"
-	"sync"
 	"testing"
-	"unicode/utf8"
 
-	"github.com/nodetls/nodetls/internal/parity"
-	"github.com/nodetls/nodetls/internal/peers"
 	"github.com/nodetls/nodetls/tls"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// identityOracleScript answers one JSON case ({host, cert}) per line on
-// stdin with identityLine's JSON line on stdout, for as long as stdin is
-// open: one node process serves a whole fuzz run.
+// identityOracleScript answers one JSON case ({host, cert}) with
+// identityLine's JSON line.
 const identityOracleScript = identityCheckJS + `
-process.stdin.setEncoding('utf8');
-let buf = '';
-process.stdin.on('data', (chunk) => {
-  buf += chunk;
-  let nl;
-  while ((nl = buf.indexOf('\n')) !== -1) {
-    const c = JSON.parse(buf.slice(0, nl));
-    buf = buf.slice(nl + 1);
-    process.stdout.write(JSON.stringify(identityLine(c)) + '\n');
-  }
-});
+function answer(c) { return identityLine(c); }
 `
-
-// identityOracle is a node process running identityOracleScript. Its
-// methods are safe for concurrent use; requests are answered in turn.
-type identityOracle struct {
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stdout *bufio.Reader
-	stderr strings.Builder // written by exec until Wait returns; read after
-	wait   sync.Once
-	err    error // cmd.Wait's
-}
-
-func startIdentityOracle(t testing.TB) *identityOracle {
-	t.Helper()
-	peers.Require(t, "node")
-	o := &identityOracle{cmd: exec.Command("node", "-e", identityOracleScript)}
-	o.cmd.Stderr = &o.stderr
-	var err error
-	o.stdin, err = o.cmd.StdinPipe()
-	require.NoError(t, err)
-	out, err := o.cmd.StdoutPipe()
-	require.NoError(t, err)
-	o.stdout = bufio.NewReader(out)
-	require.NoError(t, o.cmd.Start())
-	t.Cleanup(func() {
-		_ = o.stdin.Close()
-		_ = o.cmd.Process.Kill()
-		o.waitExit()
-	})
-	return o
-}
-
-func (o *identityOracle) waitExit() { o.wait.Do(func() { o.err = o.cmd.Wait() }) }
-
-// check is node's identityLine for host and the certificate object cert.
-func (o *identityOracle) check(t testing.TB, host string, cert map[string]any) parity.Line {
-	t.Helper()
-	req, err := json.Marshal(map[string]any{"host": host, "cert": cert})
-	require.NoError(t, err)
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	_, err = o.stdin.Write(append(req, '\n'))
-	var reply []byte
-	if err == nil {
-		reply, err = o.stdout.ReadBytes('\n')
-	}
-	if err != nil {
-		// node has died (or is dying): its stderr says why.
-		_ = o.cmd.Process.Kill()
-		o.waitExit()
-		t.Fatalf("node oracle: %v (exit: %v)\nrequest: %s\nstderr:\n%s", err, o.err, req, o.stderr.String())
-	}
-	var l parity.Line
-	require.NoError(t, json.Unmarshal(reply, &l), "node replied %q", reply)
-	return l
-}
 
 // identityFuzzCert is the certificate the fuzz arguments describe, for Go
 // and (as Node's object, written by jsonName) for node, so that both sides
@@ -126,9 +50,9 @@ func identityFuzzArgs(c identityCase) (host, san, cn string, cnMode uint8) {
 // CN and subjectaltname): both return nothing, or errors with the same code,
 // message, reason and host.
 //
-// Inputs that are not valid UTF-8 are skipped: a JavaScript string holds
-// UTF-16, and JSON (which carries the case to node) would replace the bad
-// bytes with U+FFFD, so node would check different strings than Go. NUL and
+// Bytes that are not UTF-8 are replaced by U+FFFD on both sides (jsText):
+// a JavaScript string holds UTF-16, and JSON (which carries the case to node) would replace the bad
+// bytes with U+FFFD, so node would otherwise check other strings than Go. NUL and
 // every other character are kept: JSON carries them exactly, and where node
 // hands a string to C (canonicalizeIP) and the NUL ends it, that is Node's
 // behaviour, which Go must match.
@@ -248,18 +172,16 @@ func FuzzCheckServerIdentity(f *testing.F) {
 		f.Add(s.host, s.san, s.cn, s.cnMode)
 	}
 
-	oracle := startIdentityOracle(f)
+	oracle := startNodeOracle(f, identityOracleScript)
 	// Go's fuzz worker takes one call of over 10 s for a hang and ends
 	// itself; node's start-up on a loaded machine can take that long, so
 	// the first answer is awaited here, before the first call.
 	cert, obj := identityFuzzCert("DNS:localhost", "", 0)
-	require.Equal(f, roundTripLine(f, goIdentityLine(f, "localhost", cert)), oracle.check(f, "localhost", obj))
+	require.Equal(f, roundTripLine(f, goIdentityLine(f, "localhost", cert)), oracle.ask(f, map[string]any{"host": "localhost", "cert": obj}))
 	f.Fuzz(func(t *testing.T, host, san, cn string, cnMode uint8) {
-		if !utf8.ValidString(host) || !utf8.ValidString(san) || !utf8.ValidString(cn) {
-			t.Skip("not UTF-8: no JavaScript string is the same text")
-		}
+		host, san, cn = jsText(host), jsText(san), jsText(cn)
 		cert, obj := identityFuzzCert(san, cn, cnMode)
-		want := oracle.check(t, host, obj)
+		want := oracle.ask(t, map[string]any{"host": host, "cert": obj})
 		got := roundTripLine(t, goIdentityLine(t, host, cert))
 		assert.Equal(t, want, got, "host %q, subjectaltname %q, CN %q (mode %d)", host, san, cn, cnMode)
 	})

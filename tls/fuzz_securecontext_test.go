@@ -1,27 +1,19 @@
 package tls_test
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
-	"io"
-	"os/exec"
 	"strings"
-	"sync"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/nodetls/nodetls/internal/parity"
-	"github.com/nodetls/nodetls/internal/peers"
 	"github.com/nodetls/nodetls/tls"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// secureContextOracleScript answers one JSON object of createSecureContext
-// options per line on stdin with one JSON line on stdout, {"ok":true} or the
-// thrown error's {"ok":false,"code":...,"message":...}, for as long as stdin
-// is open: one node process serves a whole fuzz run (one per fuzz worker).
+// secureContextOracleScript answers an object of createSecureContext options
+// with {"ok":true} or the thrown error's {"ok":false,"code":...,"message":...}
+// (a nodeOracle: one node process per fuzz worker).
 //
 // After each request it creates a default context, whose setCiphers empties
 // OpenSSL's error queue on return: Node's setECDHCurve throws "Failed to set
@@ -34,83 +26,18 @@ import (
 // process gives.
 const secureContextOracleScript = `
 const tls = require('tls');
-process.stdin.setEncoding('utf8');
-let buf = '';
-process.stdin.on('data', (chunk) => {
-  buf += chunk;
-  let nl;
-  while ((nl = buf.indexOf('\n')) !== -1) {
-    const options = JSON.parse(buf.slice(0, nl));
-    buf = buf.slice(nl + 1);
-    let line;
-    try {
-      tls.createSecureContext(options);
-      line = {ok: true};
-    } catch (e) {
-      line = {ok: false, code: e.code ?? null, message: e.message};
-    }
-    tls.createSecureContext();
-    process.stdout.write(JSON.stringify(line) + '\n');
+function answer(options) {
+  let line;
+  try {
+    tls.createSecureContext(options);
+    line = {ok: true};
+  } catch (e) {
+    line = {ok: false, code: e.code ?? null, message: e.message};
   }
-});
+  tls.createSecureContext();
+  return line;
+}
 `
-
-// secureContextOracle is a node process running secureContextOracleScript.
-// Its methods are safe for concurrent use; requests are answered in turn.
-type secureContextOracle struct {
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stdout *bufio.Reader
-	stderr strings.Builder // written by exec until Wait returns; read after
-	wait   sync.Once
-	err    error // cmd.Wait's
-}
-
-func startSecureContextOracle(t testing.TB) *secureContextOracle {
-	t.Helper()
-	peers.Require(t, "node")
-	o := &secureContextOracle{cmd: exec.Command("node", "-e", secureContextOracleScript)}
-	o.cmd.Stderr = &o.stderr
-	var err error
-	o.stdin, err = o.cmd.StdinPipe()
-	require.NoError(t, err)
-	out, err := o.cmd.StdoutPipe()
-	require.NoError(t, err)
-	o.stdout = bufio.NewReader(out)
-	require.NoError(t, o.cmd.Start())
-	t.Cleanup(func() {
-		_ = o.stdin.Close() // node ends at EOF; Kill is for a node that hangs
-		_ = o.cmd.Process.Kill()
-		o.waitExit()
-	})
-	return o
-}
-
-func (o *secureContextOracle) waitExit() { o.wait.Do(func() { o.err = o.cmd.Wait() }) }
-
-// create is node's line for tls.createSecureContext(options).
-func (o *secureContextOracle) create(t testing.TB, options map[string]any) parity.Line {
-	t.Helper()
-	req, err := json.Marshal(options)
-	require.NoError(t, err)
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	_, err = o.stdin.Write(append(req, '\n'))
-	var reply []byte
-	if err == nil {
-		reply, err = o.stdout.ReadBytes('\n')
-	}
-	if err != nil {
-		// node has died (or is dying): its stderr says why.
-		_ = o.cmd.Process.Kill()
-		o.waitExit()
-		t.Fatalf("node oracle: %v (exit: %v)\nrequest: %s\nstderr:\n%s", err, o.err, req, o.stderr.String())
-	}
-	var l parity.Line
-	require.NoError(t, json.Unmarshal(reply, &l), "node replied %q", reply)
-	return l
-}
 
 // goSecureContextLine is the oracle's line for tls.CreateSecureContext on
 // the same options (converted by parity.SecureContextOptions, as every
@@ -171,9 +98,9 @@ func secureContextFuzzOptions(ciphers, sigalgs, ecdhCurve, minVersion, maxVersio
 // file:line (parity.Normalize), which differ between Node's bundled OpenSSL
 // and the system's.
 //
-// Inputs that are not valid UTF-8 are skipped: a JavaScript string holds
-// UTF-16, and JSON (which carries the options to node) would replace the bad
-// bytes with U+FFFD, so node would see different strings than Go. NUL and
+// Bytes that are not UTF-8 are replaced by U+FFFD on both sides (jsText):
+// a JavaScript string holds UTF-16, and JSON (which carries the options to node) would replace the bad
+// bytes with U+FFFD, so node would otherwise see other strings than Go. NUL and
 // every other character are kept: JSON carries them exactly, and where node
 // hands a string to OpenSSL as a C string and the NUL ends it, that is
 // Node's behaviour, which Go must match.
@@ -268,22 +195,18 @@ func FuzzCreateSecureContext(f *testing.F) {
 		f.Add(s.ciphers, s.sigalgs, s.ecdhCurve, s.minVersion, s.maxVersion, s.secureProtocol, s.sessionIDContext)
 	}
 
-	oracle := startSecureContextOracle(f)
+	oracle := startNodeOracle(f, secureContextOracleScript)
 	// Go's fuzz worker takes a call of over 10 s for a deadlock and kills
 	// itself ("fuzzing process hung or terminated unexpectedly: exit status
 	// 2"); on a loaded machine node's start-up and both sides' first
 	// context (which reads the root certificates) can take that long, so
 	// they are done here, before the first call.
-	require.Equal(f, parity.Line{"ok": true}, oracle.create(f, map[string]any{}))
+	require.Equal(f, parity.Line{"ok": true}, oracle.ask(f, map[string]any{}))
 	require.Equal(f, parity.Line{"ok": true}, goSecureContextLine(f, map[string]any{}))
 	f.Fuzz(func(t *testing.T, ciphers, sigalgs, ecdhCurve, minVersion, maxVersion, secureProtocol, sessionIDContext string) {
-		for _, s := range []string{ciphers, sigalgs, ecdhCurve, minVersion, maxVersion, secureProtocol, sessionIDContext} {
-			if !utf8.ValidString(s) {
-				t.Skip("not UTF-8: no JavaScript string is the same text")
-			}
-		}
-		options := secureContextFuzzOptions(ciphers, sigalgs, ecdhCurve, minVersion, maxVersion, secureProtocol, sessionIDContext)
-		want := parity.Normalize(oracle.create(t, options))
+		options := secureContextFuzzOptions(jsText(ciphers), jsText(sigalgs), jsText(ecdhCurve), jsText(minVersion),
+			jsText(maxVersion), jsText(secureProtocol), jsText(sessionIDContext))
+		want := parity.Normalize(oracle.ask(t, options))
 		got := parity.Normalize(goSecureContextLine(t, options))
 		if layoutOnly(want, got) {
 			return
