@@ -168,6 +168,10 @@ func FuzzCheckServerIdentity(f *testing.F) {
 		{"0::", "IP Address:0::01%0", "", 0},
 		{"::", "IP Address:0::01:0", "", 0},
 		{"::", "IP Address:0::0\x00", "", 0},
+		// After a comma Node steps over one UTF-16 code unit, whatever it is.
+		{"B.Com", "\"\",\uFFFDDNS:0", "", 0},
+		{"b.com", "\"x\",\U0001F600DNS:b.com", "", 0},
+		{"b.com", "\"x\",\u00e9DNS:b.com", "", 0},
 	} {
 		f.Add(s.host, s.san, s.cn, s.cnMode)
 	}

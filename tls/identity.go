@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // CheckServerIdentity is Node's tls.checkServerIdentity(hostname, cert): it
@@ -272,9 +273,17 @@ func splitEscapedAltNames(altNames string) ([]string, error) {
 			cur.WriteString(altNames[off : off+nextSep])
 			result = append(result, cur.String())
 			cur.Reset()
-			off += nextSep + 2
-			if off > len(altNames) {
-				off = len(altNames)
+			// Node steps over the comma and one UTF-16 code unit, meant to
+			// be the space of ", " but whatever it is: here one character,
+			// and for one outside the BMP (two code units) the half that
+			// Node leaves, a lone surrogate, which Go strings write U+FFFD.
+			off += nextSep + 1
+			if off < len(altNames) {
+				r, size := utf8.DecodeRuneInString(altNames[off:])
+				if r > 0xFFFF {
+					cur.WriteRune(utf8.RuneError)
+				}
+				off += size
 			}
 		} else {
 			cur.WriteString(altNames[off:])
