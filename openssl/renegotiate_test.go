@@ -61,12 +61,24 @@ func (col *collector) len() int {
 	return col.buf.Len()
 }
 
-// handshakeCounter records OnHandshakeStart/OnHandshakeDone.
-type handshakeCounter struct{ starts, dones atomic.Int32 }
+// handshakeCounter records OnHandshakeStart/OnHandshakeDone: the highest n
+// each reported, and how many calls each had. The hooks run after the step
+// that saw the event, on whichever goroutine ran it, so two of them may
+// arrive out of order (start 3 before start 2): the highest n, not the last
+// one, is the count.
+type handshakeCounter struct {
+	starts, dones         atomic.Int32
+	startCalls, doneCalls atomic.Int32
+}
+
+func storeMax(v *atomic.Int32, n int32) {
+	for old := v.Load(); n > old && !v.CompareAndSwap(old, n); old = v.Load() {
+	}
+}
 
 func (h *handshakeCounter) config(cfg openssl.ConnConfig) openssl.ConnConfig {
-	cfg.OnHandshakeStart = func(n int) { h.starts.Store(int32(n)) }
-	cfg.OnHandshakeDone = func(n int) { h.dones.Store(int32(n)) }
+	cfg.OnHandshakeStart = func(n int) { h.startCalls.Add(1); storeMax(&h.starts, int32(n)) }
+	cfg.OnHandshakeDone = func(n int) { h.doneCalls.Add(1); storeMax(&h.dones, int32(n)) }
 	return cfg
 }
 
@@ -172,9 +184,13 @@ func TestRenegotiation(t *testing.T) {
 				// The hooks run after the step that saw the event, on whichever
 				// goroutine ran it: a start may be reported after the done
 				// another goroutine's step saw.
+				// Every start is reported, once.
 				eventually(t, "the handshake starts", func() bool {
-					return r.sHooks.starts.Load() == wantServerStarts && r.cHooks.starts.Load() == 2
+					return r.sHooks.starts.Load() == wantServerStarts && r.cHooks.starts.Load() == 2 &&
+						r.sHooks.startCalls.Load() == wantServerStarts && r.cHooks.startCalls.Load() == 2
 				})
+				assert.Equal(t, int32(2), r.sHooks.doneCalls.Load())
+				assert.Equal(t, int32(2), r.cHooks.doneCalls.Load())
 			})
 		}
 	}
