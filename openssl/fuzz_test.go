@@ -103,11 +103,13 @@ func FuzzParseCertificate(f *testing.F) {
 			if _, err := c.Info(); err != nil {
 				requireOpenSSLError(t, err)
 			}
-			if err := openssl.CheckHost(c, "www.example.com"); err != nil {
-				require.Error(t, err)
-			}
-			if err := openssl.CheckIP(c, "127.0.0.1"); err != nil {
-				require.Error(t, err)
+			// A usable name either matches, does not, or (a malformed
+			// subjectAltName) fails in OpenSSL.
+			for _, err := range []error{openssl.CheckHost(c, "www.example.com"), openssl.CheckIP(c, "127.0.0.1")} {
+				var mismatch *openssl.HostMismatchError
+				if err != nil && !errors.As(err, &mismatch) {
+					requireOpenSSLError(t, err)
+				}
 			}
 			c.SelfIssued()
 			c.IsCA()
