@@ -184,13 +184,15 @@ func (c *Certificate) Info() (*CertificateInfo, error) {
 			ci.Raw = d
 		}
 	}
+	// Node prints each extension's text in C and reads it into a string
+	// (v8String); its JavaScript splits the infoAccess text after that.
 	if ci.HasSubjectAltName && !ci.SubjectAltNameInvalid {
-		ci.SubjectAltName = strings.Join(san, ", ")
+		ci.SubjectAltName = v8String(strings.Join(san, ", "))
 	}
 	if ci.InfoAccessInvalid {
 		ci.InfoAccess = nil
 	} else if ci.InfoAccess != nil {
-		ci.InfoAccessKeys = parseInfoAccess(strings.Join(aia, "\n"), ci.InfoAccess)
+		ci.InfoAccessKeys = parseInfoAccess(v8String(strings.Join(aia, "\n")), ci.InfoAccess)
 	}
 	s1, s256, s512 := sha1.Sum(ci.Raw), sha256.Sum256(ci.Raw), sha512.Sum512(ci.Raw)
 	ci.Fingerprint, ci.Fingerprint256, ci.Fingerprint512 = fingerprint(s1[:]), fingerprint(s256[:]), fingerprint(s512[:])

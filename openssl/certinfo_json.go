@@ -213,19 +213,16 @@ func (w *jsonObject) buffer(b []byte, enc BufferEncoding) {
 // appendJSString quotes s as JSON.stringify does: '"' and '\\' escaped, the
 // control characters below U+0020 as \b \t \n \f \r or \u00xx, everything else
 // (non-ASCII, U+2028, '<', ...) as it is. Bytes that are not UTF-8 become
-// U+FFFD, as they do when V8 reads such text.
+// U+FFFD as they do when V8 reads such text (v8String).
 func appendJSString(b []byte, s string) []byte {
 	const hexd = "0123456789abcdef"
 	b = append(b, '"')
+	s = v8String(s)
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, "\uFFFD"...)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
+			_, size := utf8.DecodeRuneInString(s[i:])
+			b = append(b, s[i:i+size]...)
 			i += size
 			continue
 		}

@@ -246,7 +246,9 @@ func TestAltNameFormat(t *testing.T) {
 // TestInfoJSONEscaping compares the JSON string writer with JSON.stringify on
 // the characters that matter.
 func TestInfoJSONEscaping(t *testing.T) {
-	in := []string{"plain", "q\"b\\s", "\x00\x01\x08\t\n\x0b\x0c\r\x1f\x7f", "\u2028\u2029<>&", "é😀", "bad\xffutf8"}
+	in := []string{"plain", "q\"b\\s", "\x00\x01\x08\t\n\x0b\x0c\r\x1f\x7f", "\u2028\u2029<>&", "é😀", "bad\xffutf8",
+		// Ill-formed UTF-8: V8 gives one U+FFFD per maximal subpart.
+		"\xe0\xbd", "\xe0\x80", "\xed\xa0\x80", "\xf0\x9f\x98x", "\xf4\x90\x80\x80", "\xc0\xaf", "\xc2", "a\xf1\x80\x80\xe1\x80\xc2b", "\xf8\x88\x80\x80\x80"}
 	var node []string
 	nodeJSON(t, &node, `
 const a = process.argv.slice(1).map((h) => Buffer.from(h, 'hex').toString('utf8'));

@@ -1,0 +1,91 @@
+// Package nodeoracle runs one long-lived node process that answers JSON
+// requests, for fuzz targets that compare nodetls with Node on many inputs
+// (starting node per input would cost 40 ms each).
+package nodeoracle
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/nodetls/nodetls/internal/peers"
+	"github.com/stretchr/testify/require"
+)
+
+// Oracle is one node process for a test or a fuzz worker: it answers each
+// JSON request, one per line on its stdin, with the JSON line that the
+// script's answer(request) returns. Its methods are safe for concurrent
+// use; requests are answered in turn.
+type Oracle struct {
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
+	stderr strings.Builder // written by exec until Wait returns; read after
+	wait   sync.Once
+	err    error // cmd.Wait's
+}
+
+// loop reads requests until stdin ends and writes answer's replies.
+const loop = `
+process.stdin.setEncoding('utf8');
+let buf = '';
+process.stdin.on('data', (chunk) => {
+  buf += chunk;
+  let nl;
+  while ((nl = buf.indexOf('\n')) !== -1) {
+    const req = JSON.parse(buf.slice(0, nl));
+    buf = buf.slice(nl + 1);
+    process.stdout.write(JSON.stringify(answer(req)) + '\n');
+  }
+});
+`
+
+// Start runs script, which defines answer(request), in node until the test
+// ends; without node it fails in CI and skips elsewhere (peers.Require).
+func Start(t testing.TB, script string) *Oracle {
+	t.Helper()
+	peers.Require(t, "node")
+	o := &Oracle{cmd: exec.Command("node", "-e", script+loop)}
+	o.cmd.Stderr = &o.stderr
+	var err error
+	o.stdin, err = o.cmd.StdinPipe()
+	require.NoError(t, err)
+	out, err := o.cmd.StdoutPipe()
+	require.NoError(t, err)
+	o.stdout = bufio.NewReader(out)
+	require.NoError(t, o.cmd.Start())
+	t.Cleanup(func() {
+		_ = o.stdin.Close() // node ends at EOF; Kill is for a node that hangs
+		_ = o.cmd.Process.Kill()
+		o.waitExit()
+	})
+	return o
+}
+
+func (o *Oracle) waitExit() { o.wait.Do(func() { o.err = o.cmd.Wait() }) }
+
+// Ask sends req to node and decodes its answer into reply.
+func (o *Oracle) Ask(t testing.TB, req, reply any) {
+	t.Helper()
+	data, err := json.Marshal(req)
+	require.NoError(t, err)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, err = o.stdin.Write(append(data, '\n'))
+	var line []byte
+	if err == nil {
+		line, err = o.stdout.ReadBytes('\n')
+	}
+	if err != nil {
+		// node has died (or is dying): its stderr says why.
+		_ = o.cmd.Process.Kill()
+		o.waitExit()
+		t.Fatalf("node oracle: %v (exit: %v)\nrequest: %s\nstderr:\n%s", err, o.err, data, o.stderr.String())
+	}
+	require.NoError(t, json.Unmarshal(line, reply), "node replied %q", line)
+}
