@@ -38,6 +38,9 @@ func TestParityClientBasics(t *testing.T) {
 		{"TLS 1.2", "ca", map[string]any{"ca": string(ca.CertPEM), "servername": "localhost", "maxVersion": "TLSv1.2"}},
 		{"ALPN", "ca", map[string]any{"ca": string(ca.CertPEM), "servername": "localhost", "ALPNProtocols": []string{"http/1.1", "h2"}}},
 		{"IP host", "ca", map[string]any{"ca": string(ca.CertPEM), "host": "127.0.0.1"}},
+		// Node sends the name as UTF-8 and reads socket.servername back
+		// from OpenSSL as Latin-1: "Ã©Ä.example".
+		{"servername not ASCII", "ca", map[string]any{"ca": string(ca.CertPEM), "servername": "é\u0101.example"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

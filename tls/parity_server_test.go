@@ -277,6 +277,18 @@ func TestParityServerSNI(t *testing.T) {
 			peer: conn("other.example.com"), want: []string{"secureConnection"}},
 		{name: "SNICallback/not called without SNI", server: parity.ServerSpec{Options: base, SNI: sni},
 			peer: conn(""), want: []string{"secureConnection"}},
+		// Node reads the name the client sent (UTF-8 from a node client) as
+		// Latin-1: SNICallback, addContext and servername see "Ã©.example.com".
+		{name: "SNICallback/name not ASCII, read as Latin-1", server: parity.ServerSpec{Options: base, SNI: sni},
+			peer: conn("é.example.com"), want: []string{"SNICallback", "secureConnection"}},
+		{name: "SNICallback/name not ASCII, Latin-1 key", server: parity.ServerSpec{Options: base, SNI: merge(sni,
+			map[string]any{"Ã©.example.com": "error"})}, peer: conn("é.example.com"), want: []string{"tlsClientError"}},
+		{name: "addContext/name not ASCII does not match its UTF-8 form", server: parity.ServerSpec{Options: base,
+			Calls: []parity.Call{{Call: "addContext", Host: "é.example.com", Options: ctx(b, nil)}}},
+			peer: conn("é.example.com"), want: []string{"secureConnection"}},
+		{name: "addContext/name not ASCII matches its Latin-1 form", server: parity.ServerSpec{Options: base,
+			Calls: []parity.Call{{Call: "addContext", Host: "Ã©.example.com", Options: ctx(b, nil)}}},
+			peer: conn("é.example.com"), want: []string{"secureConnection"}},
 		{name: "SNICallback/error, servername in tlsClientError", server: parity.ServerSpec{Options: base, SNI: sni},
 			peer: conn("fail.example.com"), want: []string{"tlsClientError"}},
 		{name: "SNICallback/context without certificate keeps the default", server: parity.ServerSpec{Options: base, SNI: sni},

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nodetls/nodetls/openssl"
 )
@@ -705,9 +706,12 @@ func (s *Socket) ALPNProtocol() string { return s.conn.ALPNProtocol() }
 
 // Servername is Node's socket.servername: on a client the name it asked for,
 // on a server the name the client sent ("" when none; Node: false).
+//
+// The name is OpenSSL's bytes read as Latin-1, as Node reads it: a client
+// sends a Servername as UTF-8, so "é.example" comes back "Ã©.example".
 func (s *Socket) Servername() string {
 	if name := s.conn.ServerName(); name != "" || !s.isServer {
-		return name
+		return latin1(name)
 	}
 	return s.sniName() // the name the ClientHello asked for, also once closed
 }
@@ -1120,9 +1124,12 @@ func (e *replayEvent) emit(v []byte) []func([]byte) {
 // recordSNI is the server's servername callback: it keeps the name the
 // client asked for (Node's socket.servername, also readable in
 // tlsClientError).
+//
+// As in Node, the name is the client's bytes read as Latin-1, and that is
+// what SNICallback, ALPNCallback and AddContext's patterns see.
 func (s *Socket) recordSNI(name string) (*openssl.Context, error) {
 	s.mu.Lock()
-	s.sni = name
+	s.sni = latin1(name)
 	s.mu.Unlock()
 	return nil, nil
 }
@@ -1303,4 +1310,21 @@ func (s *Socket) serverOCSPRequest() ([]byte, error) {
 		return nil, &openssl.SilentAbort{Err: err}
 	}
 	return resp, nil
+}
+
+// latin1 is b read as Latin-1 (each byte one character, U+0000-U+00FF), as
+// Node reads a C string it takes for one-byte text.
+func latin1(b string) string {
+	ascii := true
+	for i := 0; i < len(b) && ascii; i++ {
+		ascii = b[i] < utf8.RuneSelf
+	}
+	if ascii {
+		return b
+	}
+	out := make([]rune, len(b))
+	for i := 0; i < len(b); i++ {
+		out[i] = rune(b[i])
+	}
+	return string(out)
 }
