@@ -18,6 +18,7 @@ func TestParityClientBasics(t *testing.T) {
 	servers := map[string]parity.ServerSpec{
 		"ca":   {Options: map[string]any{"key": string(leaf.KeyPEM), "cert": string(leaf.ChainPEM), "ALPNProtocols": []string{"h2", "http/1.1"}}},
 		"self": {Options: map[string]any{"key": string(self.KeyPEM), "cert": string(self.ChainPEM)}},
+		"alpn": {Options: map[string]any{"key": string(leaf.KeyPEM), "cert": string(leaf.ChainPEM), "ALPNProtocols": []string{"é\u0101"}}},
 	}
 	ports := map[string]int{}
 	for name, spec := range servers {
@@ -41,6 +42,10 @@ func TestParityClientBasics(t *testing.T) {
 		// Node sends the name as UTF-8 and reads socket.servername back
 		// from OpenSSL as Latin-1: "Ã©Ä.example".
 		{"servername not ASCII", "ca", map[string]any{"ca": string(ca.CertPEM), "servername": "é\u0101.example"}},
+		// The negotiated protocol is read back as Latin-1: "Ã©Ä".
+		{"ALPN name not ASCII", "alpn", map[string]any{"ca": string(ca.CertPEM), "servername": "localhost", "ALPNProtocols": []string{"x", "é\u0101"}}},
+		// Node hands the name to OpenSSL as a C string: a NUL ends it.
+		{"servername with NUL", "ca", map[string]any{"ca": string(ca.CertPEM), "servername": "local\u0000host"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -317,6 +317,12 @@ func TestParityServerSNI(t *testing.T) {
 			peer: conn("b.example.com", alpnX), want: []string{"ALPNCallback", "tlsClientError"}},
 		{name: "SNICallback/error after ALPNCallback, TLS 1.3", server: withALPN("first", sni),
 			peer: conn("fail.example.com", alpnX), want: []string{"ALPNCallback", "tlsClientError"}},
+		// Node hands ALPNCallback the offered names as 'ascii' text (each
+		// byte's low 7 bits: "é" is "C)") and reports the one it picked
+		// as the bytes offered, read as Latin-1 ("Ã©").
+		{name: "ALPNCallback/names not ASCII", server: withALPN("first", sni),
+			peer: conn("é.example.com", map[string]any{"ALPNProtocols": []string{"é\u0101", "x"}}),
+			want: []string{"SNICallback", "ALPNCallback", "secureConnection"}},
 		{name: "SNICallback/only SNICallback, no default certificate",
 			server: parity.ServerSpec{Options: map[string]any{}, SNI: sni},
 			peer:   conn("b.example.com"), want: []string{"secureConnection"}},

@@ -702,7 +702,8 @@ func (s *Socket) Encrypted() bool { return true }
 
 // ALPNProtocol is Node's socket.alpnProtocol: the negotiated protocol, ""
 // when none was (Node: false).
-func (s *Socket) ALPNProtocol() string { return s.conn.ALPNProtocol() }
+// The name is the negotiated bytes read as Latin-1, as Node reads them.
+func (s *Socket) ALPNProtocol() string { return latin1(s.conn.ALPNProtocol()) }
 
 // Servername is Node's socket.servername: on a client the name it asked for,
 // on a server the name the client sent ("" when none; Node: false).
@@ -1210,20 +1211,26 @@ func (s *Socket) setHookErr(err error) {
 // preference the client also offered; no overlap ends the handshake.
 func (s *Socket) selectALPN(offered []string) (string, error) {
 	if s.alpnCallback != nil {
+		// Node hands the callback the names as 'ascii' text and selects
+		// the offered bytes of the first name equal to its answer.
+		names := make([]string, len(offered))
+		for i, o := range offered {
+			names[i] = ascii7(o)
+		}
 		s.inCallback.Store(true)
-		proto, ok := s.alpnCallback(s, s.sniName(), offered)
+		proto, ok := s.alpnCallback(s, s.sniName(), names)
 		s.inCallback.Store(false)
 		if !ok {
 			return "", openssl.ErrNoApplicationProtocol
 		}
-		for _, o := range offered {
-			if o == proto {
-				return proto, nil
+		for i, n := range names {
+			if n == proto {
+				return offered[i], nil
 			}
 		}
 		err := errorf("ERR_TLS_ALPN_CALLBACK_INVALID_RESULT",
 			"ALPN callback returned a value (%s) that did not match any of the client's offered protocols (%s)",
-			proto, strings.Join(offered, ", "))
+			proto, strings.Join(names, ", "))
 		s.setHookErr(err)
 		// Node destroys the socket: the client gets no alert.
 		return "", &openssl.SilentAbort{Err: err}
@@ -1325,6 +1332,16 @@ func latin1(b string) string {
 	out := make([]rune, len(b))
 	for i := 0; i < len(b); i++ {
 		out[i] = rune(b[i])
+	}
+	return string(out)
+}
+
+// ascii7 is b decoded as Node's 'ascii' encoding does: each byte's low seven
+// bits are one character.
+func ascii7(b string) string {
+	out := []byte(b)
+	for i := range out {
+		out[i] &= 0x7f
 	}
 	return string(out)
 }
