@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/nodetls/nodetls/cbridge"
+	"github.com/nodetls/nodetls/internal/jsstring"
 )
 
 // NameEntry is one attribute of a distinguished name: OpenSSL's short name of
@@ -185,14 +186,14 @@ func (c *Certificate) Info() (*CertificateInfo, error) {
 		}
 	}
 	// Node prints each extension's text in C and reads it into a string
-	// (v8String); its JavaScript splits the infoAccess text after that.
+	// (jsstring.UTF8); its JavaScript splits the infoAccess text after that.
 	if ci.HasSubjectAltName && !ci.SubjectAltNameInvalid {
-		ci.SubjectAltName = v8String(strings.Join(san, ", "))
+		ci.SubjectAltName = jsstring.UTF8(strings.Join(san, ", "))
 	}
 	if ci.InfoAccessInvalid {
 		ci.InfoAccess = nil
 	} else if ci.InfoAccess != nil {
-		ci.InfoAccessKeys = parseInfoAccess(v8String(strings.Join(aia, "\n")), ci.InfoAccess)
+		ci.InfoAccessKeys = parseInfoAccess(jsstring.UTF8(strings.Join(aia, "\n")), ci.InfoAccess)
 	}
 	s1, s256, s512 := sha1.Sum(ci.Raw), sha256.Sum256(ci.Raw), sha512.Sum512(ci.Raw)
 	ci.Fingerprint, ci.Fingerprint256, ci.Fingerprint512 = fingerprint(s1[:]), fingerprint(s256[:]), fingerprint(s512[:])

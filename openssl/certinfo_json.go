@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/nodetls/nodetls/internal/jsstring"
 )
 
 // BufferEncoding says how NodeJSON writes the Buffer fields (raw, pubkey).
@@ -213,11 +215,11 @@ func (w *jsonObject) buffer(b []byte, enc BufferEncoding) {
 // appendJSString quotes s as JSON.stringify does: '"' and '\\' escaped, the
 // control characters below U+0020 as \b \t \n \f \r or \u00xx, everything else
 // (non-ASCII, U+2028, '<', ...) as it is. Bytes that are not UTF-8 become
-// U+FFFD as they do when V8 reads such text (v8String).
+// U+FFFD as they do when V8 reads such text (jsstring.UTF8).
 func appendJSString(b []byte, s string) []byte {
 	const hexd = "0123456789abcdef"
 	b = append(b, '"')
-	s = v8String(s)
+	s = jsstring.UTF8(s)
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= utf8.RuneSelf {

@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nodetls/nodetls/internal/parity"
+	"github.com/nodetls/nodetls/internal/peers"
 	"github.com/nodetls/nodetls/internal/testpki"
 	"github.com/nodetls/nodetls/tls"
 	"github.com/stretchr/testify/assert"
@@ -134,6 +137,24 @@ func TestParityClientPSK(t *testing.T) {
 				opts[k] = v
 			}
 			runClientParityServer(t, port, get, 1, opts, parity.ClientSpec{PrintHint: true})
+		})
+	}
+}
+
+// An identity hint that is not UTF-8 (from openssl s_server): Node does
+// not call pskCallback with it, and the handshake fails as without a PSK.
+func TestParityClientPSKHintNotUTF8(t *testing.T) {
+	key := []byte("0123456789abcdef")
+	for _, hint := range []string{"h\xe0\xbd", "ok \xef\xbf\xbf"} {
+		t.Run(fmt.Sprintf("%q", hint), func(t *testing.T) {
+			_, addr := peers.OpenSSLServer(t, "-nocert", "-tls1_2", "-cipher", "PSK-AES128-GCM-SHA256",
+				"-psk", hex.EncodeToString(key), "-psk_hint", hint, "-psk_identity", "id")
+			_, port, err := net.SplitHostPort(addr)
+			require.NoError(t, err)
+			p, err := strconv.Atoi(port)
+			require.NoError(t, err)
+			runClientParity(t, p, map[string]any{"ciphers": "PSK-AES128-GCM-SHA256", "maxVersion": "TLSv1.2",
+				"checkServerIdentity": "skip", "psk": parity.PSK("id", key)}, parity.ClientSpec{PrintHint: true, NoEcho: true})
 		})
 	}
 }

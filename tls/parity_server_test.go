@@ -445,6 +445,7 @@ func TestParityServerPSK(t *testing.T) {
 	tls13 := map[string]any{"minVersion": "TLSv1.3"}
 	wrong := []byte("fedcba9876543210fedcba9876543210")
 	hinted := server(map[string]any{"pskIdentityHint": "HINT"})
+	printIdentity := func(spec parity.ServerSpec) parity.ServerSpec { spec.PrintIdentity = true; return spec }
 	runServerCases(t, []serverCase{
 		{name: "TLS 1.3", server: server(tls13), peer: client("client1", key, tls13), want: []string{"secureConnection"}},
 		{name: "TLS 1.2 with hint", server: hinted, peer: client("client1", key, tls12), want: []string{"secureConnection"}},
@@ -462,6 +463,17 @@ func TestParityServerPSK(t *testing.T) {
 		{name: "openssl s_client, TLS 1.2", server: hinted,
 			peer: parity.OpenSSLClient("ping\n", "-tls1_2", "-cipher", "PSK-AES128-CBC-SHA256",
 				"-psk", hex.EncodeToString(key), "-psk_identity", "client1"), want: []string{"secureConnection", "s_client"}},
+		// Node does not call pskCallback with an identity that is not
+		// UTF-8: the identity is unknown.
+		{name: "openssl s_client, identity not UTF-8, TLS 1.2", server: printIdentity(hinted),
+			peer: parity.OpenSSLClient("ping\n", "-tls1_2", "-cipher", "PSK-AES128-CBC-SHA256",
+				"-psk", hex.EncodeToString(key), "-psk_identity", "client1\xff"), want: []string{"tlsClientError", "s_client"}},
+		{name: "openssl s_client, identity not UTF-8, TLS 1.3", server: printIdentity(server(nil)),
+			peer: parity.OpenSSLClient("ping\n", "-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256",
+				"-psk", hex.EncodeToString(key), "-psk_identity", "client1\xed\xa0\x80"), want: []string{"tlsClientError", "s_client"}},
+		{name: "openssl s_client, identity UTF-8", server: printIdentity(server(nil)),
+			peer: parity.OpenSSLClient("ping\n", "-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256",
+				"-psk", hex.EncodeToString(key), "-psk_identity", "client1\xef\xbf\xbf"), want: []string{"pskCallback", "tlsClientError", "s_client"}},
 		{name: "openssl s_client, TLS 1.3", server: server(nil),
 			peer: parity.OpenSSLClient("ping\n", "-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256",
 				"-psk", hex.EncodeToString(key), "-psk_identity", "client1"), want: []string{"secureConnection", "s_client"}},

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/nodetls/nodetls/internal/jsstring"
 	"github.com/nodetls/nodetls/openssl"
 )
 
@@ -156,6 +157,9 @@ func (s *Socket) connConfig(servername string, alpn []string, session []byte, re
 		}
 		if s.pskServer != nil {
 			cfg.PSKServer = func(identity string) ([]byte, error) {
+				if !utf8.ValidString(identity) {
+					return nil, nil // Node does not ask: the identity is unknown
+				}
 				key := s.pskServer(s, identity)
 				if len(key) > openssl.PSKMaxKeyLen {
 					return nil, errorf("ERR_INVALID_ARG_VALUE", "Pre-shared key exceeds %d bytes", openssl.PSKMaxKeyLen)
@@ -196,7 +200,7 @@ func (s *Socket) connConfig(servername string, alpn []string, session []byte, re
 		}
 		if pskClient != nil {
 			cfg.PSKClient = func(hint string, hasHint bool) (string, []byte, error) {
-				psk, identity, ok := pskClient(hint)
+				psk, identity, ok := pskClient(jsstring.UTF8(hint))
 				if !ok || psk == nil {
 					return "", nil, nil
 				}
@@ -703,7 +707,7 @@ func (s *Socket) Encrypted() bool { return true }
 // ALPNProtocol is Node's socket.alpnProtocol: the negotiated protocol, ""
 // when none was (Node: false).
 // The name is the negotiated bytes read as Latin-1, as Node reads them.
-func (s *Socket) ALPNProtocol() string { return latin1(s.conn.ALPNProtocol()) }
+func (s *Socket) ALPNProtocol() string { return jsstring.Latin1(s.conn.ALPNProtocol()) }
 
 // Servername is Node's socket.servername: on a client the name it asked for,
 // on a server the name the client sent ("" when none; Node: false).
@@ -712,7 +716,7 @@ func (s *Socket) ALPNProtocol() string { return latin1(s.conn.ALPNProtocol()) }
 // sends a Servername as UTF-8, so "é.example" comes back "Ã©.example".
 func (s *Socket) Servername() string {
 	if name := s.conn.ServerName(); name != "" || !s.isServer {
-		return latin1(name)
+		return jsstring.Latin1(name)
 	}
 	return s.sniName() // the name the ClientHello asked for, also once closed
 }
@@ -1130,7 +1134,7 @@ func (e *replayEvent) emit(v []byte) []func([]byte) {
 // what SNICallback, ALPNCallback and AddContext's patterns see.
 func (s *Socket) recordSNI(name string) (*openssl.Context, error) {
 	s.mu.Lock()
-	s.sni = latin1(name)
+	s.sni = jsstring.Latin1(name)
 	s.mu.Unlock()
 	return nil, nil
 }
@@ -1215,7 +1219,7 @@ func (s *Socket) selectALPN(offered []string) (string, error) {
 		// the offered bytes of the first name equal to its answer.
 		names := make([]string, len(offered))
 		for i, o := range offered {
-			names[i] = ascii7(o)
+			names[i] = jsstring.ASCII(o)
 		}
 		s.inCallback.Store(true)
 		proto, ok := s.alpnCallback(s, s.sniName(), names)
@@ -1317,31 +1321,4 @@ func (s *Socket) serverOCSPRequest() ([]byte, error) {
 		return nil, &openssl.SilentAbort{Err: err}
 	}
 	return resp, nil
-}
-
-// latin1 is b read as Latin-1 (each byte one character, U+0000-U+00FF), as
-// Node reads a C string it takes for one-byte text.
-func latin1(b string) string {
-	ascii := true
-	for i := 0; i < len(b) && ascii; i++ {
-		ascii = b[i] < utf8.RuneSelf
-	}
-	if ascii {
-		return b
-	}
-	out := make([]rune, len(b))
-	for i := 0; i < len(b); i++ {
-		out[i] = rune(b[i])
-	}
-	return string(out)
-}
-
-// ascii7 is b decoded as Node's 'ascii' encoding does: each byte's low seven
-// bits are one character.
-func ascii7(b string) string {
-	out := []byte(b)
-	for i := range out {
-		out[i] &= 0x7f
-	}
-	return string(out)
 }

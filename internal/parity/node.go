@@ -188,7 +188,8 @@ once(0);
 // tls.createServer throws; "listening" then has port 0). It echoes what
 // clients send. spec.contexts adds addContext entries (hostname -> options);
 // spec.sni answers an SNICallback by name (options, "error", "empty"; other
-// names keep the default); spec.psk maps identities to hex keys;
+// names keep the default); spec.psk maps identities to hex keys (a
+// pskCallback line with the identity when spec.printIdentity);
 // spec.alpnCallback "first" picks the client's first protocol (after
 // this.setKeyCert(spec.setKeyCert) when given), "none" refuses, "invalid"
 // returns a protocol the client did not offer; spec.sessionCache keeps
@@ -214,7 +215,10 @@ function val(v) {
 function conv(src) { const o = {}; for (const [k, v] of Object.entries(src || {})) o[k] = val(v); return o; }
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const o = conv(spec.options);
-if (spec.psk) o.pskCallback = (socket, identity) => spec.psk[identity] ? Buffer.from(spec.psk[identity], 'hex') : null;
+if (spec.psk) o.pskCallback = (socket, identity) => {
+  if (spec.printIdentity) out({event: 'pskCallback', identity});
+  return spec.psk[identity] ? Buffer.from(spec.psk[identity], 'hex') : null;
+};
 const alpnLine = (servername, protocols) => out({event: 'ALPNCallback', servername: servername || null, protocols});
 if (spec.alpnCallback === 'first') o.ALPNCallback = function({servername, protocols}) {
   alpnLine(servername, protocols);

@@ -99,6 +99,9 @@ type ServerSpec struct {
 	Contexts map[string]map[string]any `json:"contexts,omitempty"`
 	// PSK maps identities to hex keys for the server's pskCallback.
 	PSK map[string]string `json:"psk,omitempty"`
+	// PrintIdentity prints a pskCallback line with the identity the
+	// server's pskCallback gets.
+	PrintIdentity bool `json:"printIdentity,omitempty"`
 	// ALPNCallback is "first" (the client's first protocol) or "none" (refuse).
 	ALPNCallback string `json:"alpnCallback,omitempty"`
 	// SessionCache serves newSession/resumeSession from memory.
@@ -551,6 +554,9 @@ func StartGoServer(t testing.TB, spec ServerSpec) (int, func() []Line) {
 	}
 	if spec.PSK != nil {
 		opts.PSKCallback = func(s *tls.Socket, identity string) []byte {
+			if spec.PrintIdentity {
+				emit(nodeshape.NewObject().Set("event", "pskCallback").Set("identity", identity))
+			}
 			if k, ok := spec.PSK[identity]; ok {
 				b, _ := hex.DecodeString(k)
 				return b

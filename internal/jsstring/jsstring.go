@@ -1,15 +1,18 @@
-package openssl
+// Package jsstring turns bytes from OpenSSL into the text Node's JavaScript
+// sees, for the three ways Node reads a C string: as UTF-8 (V8's decoder),
+// as Latin-1 (one-byte strings) and as 'ascii'.
+package jsstring
 
 import "unicode/utf8"
 
-// v8String is s as V8 reads UTF-8 text into a JavaScript string (Node's
+// UTF8 is s as V8 reads UTF-8 text into a JavaScript string (Node's
 // String::NewFromUtf8 on what OpenSSL printed): valid UTF-8 as it is; each
 // maximal subpart of an ill-formed sequence — a lead byte and the
 // continuation bytes that still fit it, or a single byte that cannot start
 // a sequence — becomes one U+FFFD (the Unicode standard's recommended
 // practice, which V8 and the WHATWG decoder follow). Go's own decoder would
 // give one U+FFFD per byte.
-func v8String(s string) string {
+func UTF8(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
@@ -65,4 +68,31 @@ func illFormedSubpart(s string) int {
 		lo, hi = 0x80, 0xbf
 	}
 	return n
+}
+
+// Latin1 is b read as Latin-1 (each byte one character, U+0000-U+00FF), as
+// Node reads a C string it takes for one-byte text.
+func Latin1(b string) string {
+	ascii := true
+	for i := 0; i < len(b) && ascii; i++ {
+		ascii = b[i] < utf8.RuneSelf
+	}
+	if ascii {
+		return b
+	}
+	out := make([]rune, len(b))
+	for i := 0; i < len(b); i++ {
+		out[i] = rune(b[i])
+	}
+	return string(out)
+}
+
+// ASCII is b decoded as Node's 'ascii' encoding does: each byte's low seven
+// bits are one character.
+func ASCII(b string) string {
+	out := []byte(b)
+	for i := range out {
+		out[i] &= 0x7f
+	}
+	return string(out)
 }
