@@ -3,7 +3,9 @@ package tls_test
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -76,4 +78,41 @@ func TestConnectEcho(t *testing.T) {
 	assert.Equal(t, "ERR_TLS_CERT_ALTNAME_INVALID", te.Code)
 	assert.Equal(t, "Hostname/IP does not match certificate's altnames: Host: evil.com. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1", te.Message)
 	_ = time.Second
+}
+
+// An empty ALPN protocol is refused by Connect before it dials (Node 20
+// aborts the process on it); a server list may hold one, as in Node.
+func TestConnectEmptyALPNProtocol(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- struct{}{}
+			c.Close()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	for _, protos := range [][]string{{""}, {"h2", ""}} {
+		_, err := tls.Connect(tls.ConnectOptions{Host: "127.0.0.1", Port: port, ALPNProtocols: protos})
+		var te *tls.Error
+		require.ErrorAs(t, err, &te, "%q", protos)
+		assert.Equal(t, "ERR_OUT_OF_RANGE", te.Code)
+		assert.Contains(t, te.Message, fmt.Sprintf("protocol at index %d is 0", len(protos)-1))
+	}
+	select {
+	case <-accepted:
+		t.Fatal("Connect dialed with an invalid ALPNProtocols")
+	case <-time.After(100 * time.Millisecond):
+	}
+
+	leaf := testpki.NewCA(t, testpki.Options{}).Leaf(t, testpki.Options{}, "localhost")
+	srv := echoServer(t, tls.ServerOptions{SecureContextOptions: tls.SecureContextOptions{
+		Key: leaf.KeyPEM, Cert: leaf.ChainPEM}, ALPNProtocols: []string{"", "h2"}})
+	f := false
+	s, err := tls.Connect(tls.ConnectOptions{Host: "127.0.0.1", Port: srv.Address().(*net.TCPAddr).Port, ALPNProtocols: []string{"h2"}, RejectUnauthorized: &f})
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, "h2", s.ALPNProtocol())
 }

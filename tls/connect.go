@@ -80,6 +80,10 @@ func ConnectContext(ctx context.Context, opts ConnectOptions) (*Socket, error) {
 		if len(p) > 255 {
 			return nil, errorf("ERR_OUT_OF_RANGE", "The byte length of the protocol at index %d exceeds the maximum length. It must be <= 255. Received %d", i, len(p))
 		}
+		if len(p) == 0 {
+			// Node 20 aborts the process here (OpenSSL refuses the list).
+			return nil, errorf("ERR_OUT_OF_RANGE", "The byte length of the protocol at index %d is 0. It must be >= 1 and <= 255", i)
+		}
 	}
 	reject := true
 	if os.Getenv("NODE_TLS_REJECT_UNAUTHORIZED") == "0" {

@@ -1,6 +1,7 @@
 package tls_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/nodetls/nodetls/internal/parity"
@@ -173,6 +174,8 @@ func TestParityClientNegotiation(t *testing.T) {
 		{"alpn/single common protocol", "alpn", trusted(map[string]any{"ALPNProtocols": []string{"a", "http/1.1"}}), parity.ClientSpec{}},
 		{"alpn/no overlap is ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL", "alpn", trusted(map[string]any{"ALPNProtocols": []string{"spdy/1"}}), parity.ClientSpec{}},
 		{"alpn/client without ALPN", "alpn", trusted(nil), parity.ClientSpec{}},
+		{"alpn/a protocol of 255 bytes", "alpn", trusted(map[string]any{"ALPNProtocols": []string{strings.Repeat("x", 255)}}), parity.ClientSpec{}},
+		{"alpn/a protocol of 256 bytes throws ERR_OUT_OF_RANGE", "alpn", trusted(map[string]any{"ALPNProtocols": []string{"a", strings.Repeat("é", 128)}}), parity.ClientSpec{}},
 		{"alpn/server without ALPN", "default", trusted(map[string]any{"ALPNProtocols": []string{"h2"}}), parity.ClientSpec{}},
 		{"alpn/TLS 1.2", "alpn", trusted(map[string]any{"ALPNProtocols": []string{"http/1.1"}, "maxVersion": "TLSv1.2"}), parity.ClientSpec{}},
 		// An EC server certificate (test-tls-no-rsa-key seen from the client).
