@@ -200,9 +200,11 @@ func (c *Certificate) Info() (*CertificateInfo, error) {
 	return ci, nil
 }
 
+// appendNameEntry adds a "type\0value" record; the value is OpenSSL's UTF-8,
+// read as Node's V8 reads it.
 func appendNameEntry(n Name, d []byte) Name {
 	typ, val, _ := bytes.Cut(d, []byte{0})
-	return append(n, NameEntry{Type: string(typ), Value: string(val)})
+	return append(n, NameEntry{Type: string(typ), Value: jsstring.UTF8(string(val))})
 }
 
 // fingerprint writes a digest as Node does: upper-case hex bytes joined by ':'.
