@@ -438,6 +438,15 @@ nt_step nt_conn_step_fd(SSL *s, int op, int fd, int direct_write, unsigned char 
     return step(s, c, op, out, out_cap, buf, buf_len);
 }
 
+/* nt_conn_hold_output makes the rest of the current step queue what it
+ * writes instead of sending it to the socket, so that Go can still drop it
+ * (a callback failed and the connection must end without an alert). */
+void nt_conn_hold_output(SSL *s) {
+    nt_conn *c = nt_conn_of(s);
+    if (c != NULL)
+        c->direct_write = 0;
+}
+
 /* nt_conn_socket_mode prepares an SSL whose steps will run in socket mode:
  * read-ahead, so that one recv takes several records. */
 void nt_conn_socket_mode(SSL *s, size_t read_buffer) {

@@ -164,6 +164,16 @@ func (s *SSL) StepFD(op int, fd int, directWrite bool, out []byte, buf []byte) S
 	return stepResult(op, &st)
 }
 
+// HoldOutput, called from a callback during a step, makes the rest of the
+// step queue its output (in out and overflow) instead of sending it to the
+// socket, so that the caller can still discard it.
+func (s *SSL) HoldOutput() {
+	if s == nil || s.p == nil {
+		return
+	}
+	C.nt_conn_hold_output(s.p)
+}
+
 // SocketReadable reports whether a read on the socket fd would not block:
 // data, the end of the stream or an error is waiting (recv with MSG_PEEK).
 func SocketReadable(fd int) bool { return C.nt_socket_readable(C.int(fd)) != 0 }

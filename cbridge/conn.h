@@ -94,6 +94,7 @@ nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle);
 void nt_conn_free(SSL *s);
 nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int in_eof,
                      unsigned char *out, size_t out_cap, unsigned char *buf, size_t buf_len);
+void nt_conn_hold_output(SSL *s);
 nt_step nt_conn_step_fd(SSL *s, int op, int fd, int direct_write, unsigned char *out,
                         size_t out_cap, unsigned char *buf, size_t buf_len);
 void nt_conn_socket_mode(SSL *s, size_t read_buffer);

@@ -11,6 +11,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/nodetls/nodetls/cbridge"
+	"github.com/nodetls/nodetls/internal/jsstring"
 	"github.com/nodetls/nodetls/openssl"
 )
 
@@ -108,7 +109,9 @@ func errOutOfRange(name, rangeText string, value any) *Error {
 func inspect(v any) string {
 	switch x := v.(type) {
 	case string:
-		return "'" + strings.ReplaceAll(x, "'", "\\'") + "'"
+		return inspectString(x)
+	case []byte:
+		return inspectBuffer(x)
 	case []string:
 		// util.inspect prints a short array on one line; a longer one (from
 		// seven entries, or wider than its 80 columns) it lays out in
@@ -124,6 +127,109 @@ func inspect(v any) string {
 		return "[ " + strings.Join(parts, ", ") + " ]"
 	}
 	return fmt.Sprint(v)
+}
+
+// inspectString is util.inspect of a string: quoted (”, or "" when it
+// holds a ' and no ", or “ when it holds both and no ` or ${), control
+// characters, U+007F-U+009F and the backslash escaped; a string longer than
+// 76 UTF-16 units is shown line by line ('a\n' +\n  'b'), and one longer
+// than 10,000 is cut there ("... n more characters"). Bytes that are not
+// UTF-8 are read as V8 reads them.
+func inspectString(s string) string {
+	const maxLength = 10000
+	s = jsstring.UTF8(s)
+	units := utf16.Encode([]rune(s))
+	trailer := ""
+	if n := len(units); n > maxLength {
+		more := n - maxLength
+		s = string(utf16.Decode(units[:maxLength]))
+		trailer = fmt.Sprintf("... %d more character%s", more, plural(more))
+	}
+	if len(units) > 76 && strings.Contains(s, "\n") {
+		var lines []string
+		for rest := s; rest != ""; {
+			i := strings.IndexByte(rest, '\n')
+			if i < 0 || i == len(rest)-1 {
+				lines = append(lines, rest)
+				break
+			}
+			lines = append(lines, rest[:i+1])
+			rest = rest[i+1:]
+		}
+		for i, l := range lines {
+			lines[i] = quoteJS(l)
+		}
+		return strings.Join(lines, " +\n  ") + trailer
+	}
+	return quoteJS(s) + trailer
+}
+
+// quoteJS is util.inspect's strEscape of one line.
+func quoteJS(s string) string {
+	quote := byte('\'')
+	if strings.Contains(s, "'") {
+		if !strings.Contains(s, `"`) {
+			quote = '"'
+		} else if !strings.Contains(s, "`") && !strings.Contains(s, "${") {
+			quote = '`'
+		}
+	}
+	const hexd = "0123456789ABCDEF"
+	var b strings.Builder
+	b.WriteByte(quote)
+	for _, r := range s {
+		switch {
+		case r == '\'' && quote == '\'':
+			b.WriteString(`\'`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || (r >= 0x7f && r <= 0x9f):
+			b.WriteString(`\x`)
+			b.WriteByte(hexd[r>>4])
+			b.WriteByte(hexd[r&0xf])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(quote)
+	return b.String()
+}
+
+// inspectBuffer is util.inspect of a Buffer: its first 50 bytes in hex.
+func inspectBuffer(p []byte) string {
+	const maxBytes = 50 // buffer.INSPECT_MAX_BYTES
+	var b strings.Builder
+	b.WriteString("<Buffer")
+	for i, c := range p {
+		if i == maxBytes {
+			more := len(p) - maxBytes
+			fmt.Fprintf(&b, " ... %d more byte%s", more, plural(more))
+			break
+		}
+		fmt.Fprintf(&b, " %02x", c)
+	}
+	if len(p) == 0 {
+		b.WriteByte(' ')
+	}
+	b.WriteByte('>')
+	return b.String()
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // jsonStringify is JSON.stringify of a string, as Node's %j shows it in a

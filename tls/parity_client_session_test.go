@@ -129,6 +129,10 @@ func TestParityClientPSK(t *testing.T) {
 		{"psk-circuit/unknown identity, TLS 1.2", map[string]any{"psk": parity.PSK("UserC", key), "maxVersion": "TLSv1.2"}},
 		{"psk-circuit/wrong key", map[string]any{"psk": parity.PSK("UserB", long)}},
 		{"psk-circuit/wrong key, TLS 1.2", map[string]any{"psk": parity.PSK("UserB", long), "maxVersion": "TLSv1.2"}},
+		// OpenSSL's limits, as Node's ERR_INVALID_ARG_VALUE with the value inspected.
+		{"psk-client/identity over 256 bytes", map[string]any{"psk": parity.PSK(strings.Repeat("it's ", 52), key)}},
+		{"psk-client/identity of 256 bytes", map[string]any{"psk": parity.PSK(strings.Repeat("é", 128), key)}},
+		{"psk-client/key over 512 bytes", map[string]any{"psk": parity.PSK("UserB", make([]byte, 513))}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

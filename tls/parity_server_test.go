@@ -433,7 +433,7 @@ func TestParityServerJunk(t *testing.T) {
 func TestParityServerPSK(t *testing.T) {
 	t.Parallel()
 	key := []byte("0123456789abcdef0123456789abcdef")
-	psk := map[string]string{"client1": hex.EncodeToString(key)}
+	psk := map[string]string{"client1": hex.EncodeToString(key), "big": hex.EncodeToString(make([]byte, 513))}
 	server := func(extra map[string]any) parity.ServerSpec {
 		return parity.ServerSpec{Options: merge(map[string]any{"ciphers": "PSK+HIGH:TLS_AES_128_GCM_SHA256"}, extra), PSK: psk}
 	}
@@ -454,6 +454,7 @@ func TestParityServerPSK(t *testing.T) {
 		{name: "unknown identity, TLS 1.2", server: server(nil), peer: client("nobody", key, tls12), want: []string{"tlsClientError"}},
 		{name: "wrong key, TLS 1.3", server: server(nil), peer: client("client1", wrong, nil), want: []string{"tlsClientError"}},
 		{name: "wrong key, TLS 1.2", server: server(nil), peer: client("client1", wrong, tls12), want: []string{"tlsClientError"}},
+		{name: "key over 512 bytes", server: server(nil), peer: client("big", key, nil), want: []string{"tlsClientError"}},
 		// The server closes the connection as soon as it is accepted; whether
 		// the client's hello was there already (the client then sees "read
 		// ECONNRESET") or not ("Client network socket disconnected ...") is a

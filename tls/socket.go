@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -162,7 +163,7 @@ func (s *Socket) connConfig(servername string, alpn []string, session []byte, re
 				}
 				key := s.pskServer(s, identity)
 				if len(key) > openssl.PSKMaxKeyLen {
-					return nil, errorf("ERR_INVALID_ARG_VALUE", "Pre-shared key exceeds %d bytes", openssl.PSKMaxKeyLen)
+					return nil, errPSKTooLong("psk", key)
 				}
 				return key, nil
 			}
@@ -205,10 +206,10 @@ func (s *Socket) connConfig(servername string, alpn []string, session []byte, re
 					return "", nil, nil
 				}
 				if len(identity) > openssl.PSKMaxIdentityLen {
-					return "", nil, errorf("ERR_INVALID_ARG_VALUE", "PSK identity exceeds %d bytes", openssl.PSKMaxIdentityLen)
+					return "", nil, errPSKTooLong("identity", identity)
 				}
 				if len(psk) > openssl.PSKMaxKeyLen {
-					return "", nil, errorf("ERR_INVALID_ARG_VALUE", "Pre-shared key exceeds %d bytes", openssl.PSKMaxKeyLen)
+					return "", nil, errPSKTooLong("psk", psk)
 				}
 				return identity, psk, nil
 			}
@@ -1321,4 +1322,15 @@ func (s *Socket) serverOCSPRequest() ([]byte, error) {
 		return nil, &openssl.SilentAbort{Err: err}
 	}
 	return resp, nil
+}
+
+// errPSKTooLong is Node's error for a PSK identity or key longer than
+// OpenSSL takes, which ends the handshake without an alert (Node destroys
+// the socket).
+func errPSKTooLong[T string | []byte](name string, value T) error {
+	reason := fmt.Sprintf("Pre-shared key exceeds %d bytes", openssl.PSKMaxKeyLen)
+	if name == "identity" {
+		reason = fmt.Sprintf("PSK identity exceeds %d bytes", openssl.PSKMaxIdentityLen)
+	}
+	return &openssl.SilentAbort{Err: errInvalidArgValue(name, any(value), reason)}
 }
