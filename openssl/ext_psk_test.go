@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"regexp"
 	"strings"
@@ -413,5 +414,49 @@ func TestInteropPSKOpenSSL(t *testing.T) {
 			cli.CloseStdin()
 			cli.Wait(t, 10*time.Second)
 		})
+	}
+}
+
+// A callback that fails with a SilentAbort ends the handshake without a
+// word to the peer, on the socket fast path as over net.Pipe: a TLS 1.3
+// client whose PSK callback aborts sends no ClientHello, and a server whose
+// PSK callback aborts sends no alert (the client sees the connection end).
+func TestPSKSilentAbort(t *testing.T) {
+	errUser := errors.New("identity too long")
+	tls13 := pskVersions[1]
+	require.Equal(t, "TLSv1.3", tls13.name)
+	for _, kind := range transports {
+		t.Run(kind+"/client sends nothing", func(t *testing.T) {
+			sraw, craw := rawPair(t, kind)
+			defer sraw.Close()
+			cli, err := openssl.Client(craw, pskContext(t, tls13.opts), openssl.ConnConfig{
+				PSKClient: func(string, bool) (string, []byte, error) { return "", nil, &openssl.SilentAbort{Err: errUser} }})
+			require.NoError(t, err)
+			got := make(chan []byte, 1)
+			go func() {
+				b, _ := io.ReadAll(sraw)
+				got <- b
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			require.ErrorIs(t, cli.Handshake(ctx), errUser)
+			require.NoError(t, cli.Close())
+			select {
+			case b := <-got:
+				assert.Empty(t, b, "bytes the client sent")
+			case <-time.After(10 * time.Second):
+				t.Fatal("the client's transport was not closed")
+			}
+		})
+		for _, v := range pskVersions {
+			t.Run(kind+"/"+v.name+"/server sends no alert", func(t *testing.T) {
+				_, _, serr, cerr := extPair(t, kind, pskContext(t, v.opts), pskContext(t, v.opts),
+					openssl.ConnConfig{PSKServer: func(string) ([]byte, error) { return nil, &openssl.SilentAbort{Err: errUser} }},
+					openssl.ConnConfig{PSKClient: func(string, bool) (string, []byte, error) { return "id", fixedKey(32, 1), nil }})
+				require.ErrorIs(t, serr, errUser)
+				require.Error(t, cerr)
+				assert.NotContains(t, cerr.Error(), "alert", "the client's error")
+			})
+		}
 	}
 }
