@@ -5,9 +5,11 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"sync"
 	"time"
@@ -184,9 +186,10 @@ func (s *Server) AddSecureContext(hostname string, sc *SecureContext) error {
 	if sc == nil {
 		return newError("ERR_TLS_INVALID_CONTEXT", "context must be a SecureContext")
 	}
-	re, err := regexp.Compile(sniPattern(hostname))
+	pattern := sniPattern(hostname)
+	re, err := regexp.Compile(pattern)
 	if err != nil {
-		return &Error{Code: "ERR_INVALID_ARG_VALUE", Message: err.Error(), Err: err}
+		return sniPatternError(pattern, err)
 	}
 	s.mu.Lock()
 	s.contexts = append(s.contexts, sniEntry{re: re, ctx: sc})
@@ -195,13 +198,15 @@ func (s *Server) AddSecureContext(hostname string, sc *SecureContext) error {
 }
 
 // sniPattern turns an addContext host name into Node's anchored pattern:
-// regex characters escaped, "*" matching one label or part of it.
+// the characters Node escapes (. ^ $ + ? - \\ [ ] { }) escaped, "*" matching
+// one label or part of it. Like Node, it leaves '(', ')' and '|' alone:
+// they group and alternate ("a(b|c).com").
 func sniPattern(hostname string) string {
 	var b strings.Builder
 	b.WriteString("^")
 	for _, r := range hostname {
 		switch r {
-		case '.', '^', '$', '+', '?', '-', '\\', '[', ']', '{', '}', '(', ')', '|':
+		case '.', '^', '$', '+', '?', '-', '\\', '[', ']', '{', '}':
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		case '*':
@@ -212,6 +217,22 @@ func sniPattern(hostname string) string {
 	}
 	b.WriteString("$")
 	return b.String()
+}
+
+// sniPatternError is the SyntaxError V8 throws for a pattern that does not
+// compile (only parentheses can be unbalanced; Node's error has no code).
+func sniPatternError(pattern string, err error) *Error {
+	reason := err.Error()
+	var re *syntax.Error
+	if errors.As(err, &re) {
+		switch re.Code {
+		case syntax.ErrMissingParen:
+			reason = "Unterminated group"
+		case syntax.ErrUnexpectedParen:
+			reason = "Unmatched ')'"
+		}
+	}
+	return &Error{Message: fmt.Sprintf("Invalid regular expression: /%s/: %s", pattern, reason), Err: err}
 }
 
 func (s *Server) matchContext(name string) *SecureContext {
