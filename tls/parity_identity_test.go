@@ -95,6 +95,9 @@ func TestParityCheckServerIdentity(t *testing.T) {
 	comma := self([]string{"x"}, []string{"a,b.example", "good.example"}, nil, nil, nil)
 	cnOnly := self([]string{"cn.example", "second.example"}, nil, nil, nil, nil)
 	uriMail := self([]string{"uri.example"}, nil, nil, []string{"a@uri.example"}, []string{"https://uri.example/"})
+	// test-tls-0-dns-altname: a NUL inside a DNS name.
+	nul := self([]string{"a.example.com"}, []string{"good.example.org\x00.evil.example.com", "just-another.example.com"},
+		[]string{"8.8.8.8", "8.8.4.4"}, nil, nil)
 	for _, c := range []struct{ name, host, pem string }{
 		{"real cert: DNS name", "localhost", local},
 		{"real cert: wildcard DNS name", "x.wild.example", local},
@@ -111,6 +114,10 @@ func TestParityCheckServerIdentity(t *testing.T) {
 		{"real cert: second CN", "second.example", cnOnly},
 		{"real cert: CN mismatch", "other.example", cnOnly},
 		{"real cert: URI and email SANs leave the CN", "uri.example", uriMail},
+		{"0-dns-altname: a NUL in a DNS name", "a.example.com", nul},
+		{"0-dns-altname: the part after the NUL", "evil.example.com", nul},
+		{"0-dns-altname: the part before the NUL", "good.example.org", nul},
+		{"0-dns-altname: the next name", "just-another.example.com", nul},
 	} {
 		cases = append(cases, identityCase{Name: c.name, Host: c.host, PEM: c.pem})
 	}
