@@ -138,7 +138,7 @@ func hostileClientSeeds(t testing.TB) [][]byte {
 			SecureContextOptions: tls.SecureContextOptions{Ciphers: "PSK+HIGH:" + tls.DefaultCiphers}},
 		{Servername: "localhost", ALPNProtocols: []string{"http/1.1"}, RequestOCSP: true,
 			SecureContextOptions: tls.SecureContextOptions{MaxVersion: "TLSv1.2", Ciphers: "PSK-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256"},
-			PSKCallback: psk},
+			PSKCallback:          psk},
 	} {
 		seeds = append(seeds, firstFlight(t, func(c net.Conn) {
 			opts.Socket = c
