@@ -231,6 +231,10 @@ X509 *nt_ssl_find_issuer(SSL *s, X509 *x) {
 
 int nt_x509_check_issued(X509 *issuer, X509 *subject) { return X509_check_issued(issuer, subject) == X509_V_OK; }
 
+int nt_x509_names_issuer(X509 *issuer, X509 *subject) {
+    return X509_NAME_cmp(X509_get_subject_name(issuer), X509_get_issuer_name(subject)) == 0;
+}
+
 long nt_ssl_verify_result(const SSL *s) { return SSL_get_verify_result(s); }
 
 const char *nt_verify_error_string(long code) { return X509_verify_cert_error_string(code); }

@@ -434,6 +434,18 @@ func CheckIssued(issuer, subject *X509) bool {
 	return ok
 }
 
+// NamesIssuer reports whether issuer's subject is subject's issuer name
+// (X509_NAME_cmp), whatever the keys and extensions say.
+func NamesIssuer(issuer, subject *X509) bool {
+	if issuer == nil || subject == nil || issuer.p == nil || subject.p == nil {
+		return false
+	}
+	ok := C.nt_x509_names_issuer(issuer.p, subject.p) == 1
+	runtime.KeepAlive(issuer)
+	runtime.KeepAlive(subject)
+	return ok
+}
+
 // VerifyResult is SSL_get_verify_result.
 func (s *SSL) VerifyResult() int64 {
 	if !s.ok() {

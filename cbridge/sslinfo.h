@@ -44,6 +44,7 @@ int nt_ssl_peer_chain_len(SSL *s);
 X509 *nt_ssl_get1_peer_chain_cert(SSL *s, int i);
 X509 *nt_ssl_find_issuer(SSL *s, X509 *x);
 int nt_x509_check_issued(X509 *issuer, X509 *subject);
+int nt_x509_names_issuer(X509 *issuer, X509 *subject);
 int nt_x509_check_ca(X509 *x);
 long nt_ssl_verify_result(const SSL *s);
 const char *nt_verify_error_string(long code);

@@ -145,6 +145,13 @@ func (c *Certificate) SelfIssued() bool { return cbridge.CheckIssued(c.handle(),
 // IsCA reports X509_check_ca(c) >= 1: the certificate can act as a CA.
 func (c *Certificate) IsCA() bool { return c.handle().IsCA() }
 
+// NamesIssuer reports whether c's subject is subject's issuer name: c is
+// the issuer subject names, whether or not its key and extensions would
+// let it issue certificates.
+func (c *Certificate) NamesIssuer(subject *Certificate) bool {
+	return cbridge.NamesIssuer(c.handle(), subject.handle())
+}
+
 // Issued reports whether c issued subject (X509_check_issued).
 func (c *Certificate) Issued(subject *Certificate) bool {
 	return cbridge.CheckIssued(c.handle(), subject.handle())

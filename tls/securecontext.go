@@ -19,10 +19,10 @@ import (
 // Node's defaults.
 type SecureContextOptions struct {
 	// Key, Cert and CA are PEM. Cert may hold several chains (each starts at
-	// a certificate that is not a CA, so an RSA and an ECDSA chain can follow
-	// each other); Key may hold several keys (an RSA and an ECDSA key serve
-	// side by side; OpenSSL picks by cipher). CA, when not empty, replaces the
-	// trusted roots.
+	// a certificate that is neither a CA nor the issuer of the one before, so
+	// an RSA and an ECDSA chain can follow each other); Key may hold several
+	// keys (an RSA and an ECDSA key serve side by side; OpenSSL picks by
+	// cipher). CA, when not empty, replaces the trusted roots.
 	Key, Cert, CA []byte
 	// Passphrase decrypts Key and PFX.
 	Passphrase string
@@ -381,8 +381,8 @@ func (sc *SecureContext) configure(o *SecureContextOptions, name, cipherList, ci
 // chain and then among the CA certificates.
 func (sc *SecureContext) rememberLeaf(certs []*openssl.Certificate, caPEM []byte) {
 	leafIdx := 0
-	for i, c := range certs {
-		if i == 0 || !c.IsCA() {
+	for i := range certs {
+		if startsChain(certs, i) {
 			leafIdx = i
 		}
 	}
@@ -407,9 +407,17 @@ func (sc *SecureContext) rememberLeaf(certs []*openssl.Certificate, caPEM []byte
 	}
 }
 
-// useChains loads each chain of a PEM cert option. A chain starts at every
-// certificate that is not a CA, so "RSA leaf, RSA intermediate, EC leaf"
-// gives two chains, as Node's array of cert strings would.
+// startsChain reports whether certs[i] starts a new chain of a PEM cert
+// option: the first certificate does, and every later one that is not a CA
+// and is not the issuer the certificate before it names. So "RSA leaf, RSA
+// intermediate, EC leaf" gives two chains, as Node's array of cert strings
+// would, and an intermediate whose key usage lacks keyCertSign (so not a CA
+// to OpenSSL) stays in the chain of the leaf it issued, as in Node.
+func startsChain(certs []*openssl.Certificate, i int) bool {
+	return i == 0 || (!certs[i].IsCA() && !certs[i].NamesIssuer(certs[i-1]))
+}
+
+// useChains loads each chain of a PEM cert option (startsChain).
 func useChains(ctx *openssl.Context, certs []*openssl.Certificate) error {
 	var chain []*openssl.Certificate
 	flush := func() error {
@@ -421,7 +429,7 @@ func useChains(ctx *openssl.Context, certs []*openssl.Certificate) error {
 		return err
 	}
 	for i, c := range certs {
-		if i > 0 && !c.IsCA() {
+		if i > 0 && startsChain(certs, i) {
 			if err := flush(); err != nil {
 				return err
 			}

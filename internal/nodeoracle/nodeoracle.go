@@ -30,7 +30,9 @@ type Oracle struct {
 	err    error // cmd.Wait's
 }
 
-// loop reads requests until stdin ends and writes answer's replies.
+// loop reads requests until stdin ends and writes answer's replies; answer
+// may return a promise (Ask sends one request at a time, so replies keep
+// their order). An answer that throws is replied {oracleError: stack}.
 const loop = `
 process.stdin.setEncoding('utf8');
 let buf = '';
@@ -40,7 +42,9 @@ process.stdin.on('data', (chunk) => {
   while ((nl = buf.indexOf('\n')) !== -1) {
     const req = JSON.parse(buf.slice(0, nl));
     buf = buf.slice(nl + 1);
-    process.stdout.write(JSON.stringify(answer(req)) + '\n');
+    Promise.resolve().then(() => answer(req)).then(
+      (reply) => process.stdout.write(JSON.stringify(reply) + '\n'),
+      (e) => process.stdout.write(JSON.stringify({oracleError: String((e && e.stack) || e)}) + '\n'));
   }
 });
 `

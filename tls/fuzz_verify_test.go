@@ -1,0 +1,224 @@
+package tls_test
+
+import (
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/nodetls/nodetls/internal/nodeoracle"
+	"github.com/nodetls/nodetls/internal/testpki"
+	"github.com/nodetls/nodetls/tls"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// verifyOracleScript answers {key, cert, ca, servername} with what a node
+// client with rejectUnauthorized: false sees of a node server holding that
+// key and chain: authorized and authorizationError (a verify code, or
+// checkServerIdentity's), or the error of a handshake that fails.
+const verifyOracleScript = `
+const tls = require('tls');
+async function answer(req) {
+  let server;
+  try {
+    server = tls.createServer({key: req.key, cert: req.cert});
+  } catch (e) {
+    return {serverError: e.code ?? e.message};
+  }
+  server.on('tlsClientError', () => {});
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const reply = await new Promise((resolve) => {
+    const options = {port: server.address().port, host: '127.0.0.1', servername: req.servername, rejectUnauthorized: false};
+    if (req.ca) options.ca = req.ca;
+    const c = tls.connect(options, () => {
+      resolve({authorized: c.authorized, authorizationError: c.authorizationError ?? null});
+      c.destroy();
+    });
+    c.on('error', (e) => resolve({error: e.code ?? e.message}));
+  });
+  server.close();
+  return reply;
+}
+`
+
+// verifyReply is the oracle's answer, and the same for nodetls.
+type verifyReply struct {
+	ServerError        string `json:"serverError,omitempty"`
+	Authorized         bool   `json:"authorized"`
+	AuthorizationError string `json:"authorizationError,omitempty"`
+	Error              string `json:"error,omitempty"`
+	OracleError        string `json:"oracleError,omitempty"`
+}
+
+// Bits of FuzzVerify's flags.
+const (
+	vfIntermediate      = 1 << iota // the leaf is issued by an intermediate CA
+	vfPathLen                       // the intermediate has pathlen 0 and issues another intermediate
+	vfNoKeyCertSign                 // the issuing CA's key usage lacks keyCertSign
+	vfClientAuthOnly                // the leaf's extended key usage is clientAuth only
+	vfCodeSigningOnly               // the leaf has no extended key usage
+	vfLeafOnly                      // the server sends the leaf without intermediates
+	vfTrustIntermediate             // the client trusts the issuing intermediate, not the root
+	vfNoCA                          // the client gives no ca (the default roots)
+	vfSelfSigned                    // the leaf is self-signed
+	vfWildcard                      // the leaf's name is *.example.com
+	vfIPName                        // the leaf's name is 127.0.0.1
+	vfServernameOther               // the client asks for a.example.com
+	vfRootExpired                   // the root's validity ended yesterday
+)
+
+// FuzzVerify builds a certificate chain from the fuzz arguments — validity
+// of the leaf and its issuer (days from now), an intermediate, path length
+// and key usage violations, extended key usages, what the server sends and
+// what the client trusts, the names — and compares what a nodetls client
+// sees (Authorized, AuthorizationError's code) of a nodetls server holding
+// that chain with what a node client sees of a node server: the verify code
+// (CERT_HAS_EXPIRED, UNABLE_TO_GET_ISSUER_CERT, INVALID_PURPOSE, ...) or
+// checkServerIdentity's ERR_TLS_CERT_ALTNAME_INVALID, in Node's order.
+//
+// Keys are ECDSA P-256 and signatures SHA-256, so the security levels
+// (Node's 1, the system's 2) decide no outcome.
+func FuzzVerify(f *testing.F) {
+	for _, s := range []struct {
+		leafFrom, leafTo, caFrom, caTo int8
+		flags                          uint16
+	}{
+		{-1, 30, -10, 100, 0},
+		{-30, -1, -10, 100, 0},                          // leaf expired
+		{1, 30, -10, 100, 0},                            // leaf not yet valid
+		{-1, 30, -10, -2, vfIntermediate},               // intermediate expired
+		{-1, 30, -10, 100, vfIntermediate | vfLeafOnly}, // missing intermediate
+		{-1, 30, -10, 100, vfIntermediate | vfTrustIntermediate},
+		{-1, 30, -10, 100, vfIntermediate | vfPathLen},
+		{-1, 30, -10, 100, vfNoKeyCertSign},
+		// Found by the fuzzer: an intermediate without keyCertSign (not a CA
+		// to X509_check_ca) is still part of the leaf's chain.
+		{-1, 30, -10, 100, vfIntermediate | vfNoKeyCertSign},
+		{-1, 30, -10, 100, vfClientAuthOnly},
+		{-1, 30, -10, 100, vfCodeSigningOnly},
+		{-1, 30, -10, 100, vfNoCA},
+		{-1, 30, -10, 100, vfSelfSigned},
+		{-1, 30, -10, 100, vfSelfSigned | vfNoCA},
+		{-1, 30, -10, 100, vfWildcard},
+		{-1, 30, -10, 100, vfWildcard | vfServernameOther},
+		{-1, 30, -10, 100, vfIPName},
+		{-1, 30, -10, 100, vfServernameOther},
+		{-30, -1, -10, 100, vfServernameOther}, // expired and the wrong name
+		{-1, 30, -10, 100, vfRootExpired | vfIntermediate},
+	} {
+		f.Add(s.leafFrom, s.leafTo, s.caFrom, s.caTo, s.flags)
+	}
+	oracle := nodeoracle.Start(f, verifyOracleScript)
+	f.Fuzz(func(t *testing.T, leafFrom, leafTo, caFrom, caTo int8, flags uint16) {
+		key, chain, ca, servername := verifyFuzzChain(t, leafFrom, leafTo, caFrom, caTo, flags)
+		req := map[string]string{"key": string(key), "cert": string(chain), "ca": string(ca), "servername": servername}
+		var want verifyReply
+		oracle.Ask(t, req, &want)
+		require.Empty(t, want.OracleError)
+		got := goVerifyReply(t, key, chain, ca, servername)
+		assert.Equal(t, want, got, "flags %#x, leaf %d..%d, issuer %d..%d days", flags, leafFrom, leafTo, caFrom, caTo)
+	})
+}
+
+// verifyFuzzChain makes the server's key and chain, the client's CA (nil:
+// none) and the name it asks for, as FuzzVerify's arguments say.
+func verifyFuzzChain(t *testing.T, leafFrom, leafTo, caFrom, caTo int8, flags uint16) (key, chain, ca []byte, servername string) {
+	now := time.Now().Truncate(time.Second)
+	day := func(n int8) time.Time { return now.Add(time.Duration(n) * 24 * time.Hour) }
+	has := func(bit uint16) bool { return flags&bit != 0 }
+	issuerOpts := testpki.Options{Key: testpki.ECDSAP256, NotBefore: day(caFrom), NotAfter: day(caTo),
+		NoKeyCertSign: has(vfNoKeyCertSign)}
+	rootOpts := testpki.Options{Key: testpki.ECDSAP256}
+	if !has(vfIntermediate) {
+		rootOpts = issuerOpts // the root issues the leaf
+	}
+	if has(vfRootExpired) {
+		rootOpts.NotBefore, rootOpts.NotAfter = day(-30), day(-1)
+	}
+	root := testpki.NewCA(t, rootOpts)
+	issuer := root
+	switch {
+	case has(vfIntermediate) && has(vfPathLen):
+		zero := 0
+		top := root.Intermediate(t, testpki.Options{Key: testpki.ECDSAP256, PathLen: &zero})
+		issuer = top.Intermediate(t, issuerOpts)
+	case has(vfIntermediate):
+		issuer = root.Intermediate(t, issuerOpts)
+	}
+	host := "localhost"
+	switch {
+	case has(vfWildcard):
+		host = "*.example.com"
+	case has(vfIPName):
+		host = "127.0.0.1"
+	}
+	leafOpts := testpki.Options{Key: testpki.ECDSAP256, NotBefore: day(leafFrom), NotAfter: day(leafTo)}
+	switch {
+	case has(vfClientAuthOnly):
+		leafOpts.ClientAuth = true
+	case has(vfCodeSigningOnly):
+		leafOpts.ExtKeyUsage = []string{"codeSigning"}
+	}
+	var leaf *testpki.Leaf
+	if has(vfSelfSigned) {
+		leaf = testpki.SelfSigned(t, leafOpts, host)
+	} else {
+		leaf = issuer.Leaf(t, leafOpts, host)
+	}
+	chain = leaf.ChainPEM
+	if has(vfLeafOnly) {
+		chain = leaf.CertPEM
+	}
+	switch {
+	case has(vfNoCA):
+	case has(vfSelfSigned):
+		ca = leaf.CertPEM
+	case has(vfTrustIntermediate):
+		ca = issuer.CertPEM
+	default:
+		ca = root.CertPEM
+	}
+	servername = "localhost"
+	if has(vfServernameOther) {
+		servername = "a.example.com"
+	}
+	return leaf.KeyPEM, chain, ca, servername
+}
+
+// goVerifyReply is verifyReply for a nodetls client of a nodetls server.
+func goVerifyReply(t *testing.T, key, chain, ca []byte, servername string) verifyReply {
+	srv, err := tls.CreateServer(tls.ServerOptions{SecureContextOptions: tls.SecureContextOptions{Key: key, Cert: chain}},
+		func(s *tls.Socket) { s.Destroy() })
+	if err != nil {
+		return verifyReply{ServerError: errCode(err)}
+	}
+	srv.OnTLSClientError(func(error, *tls.Socket) {})
+	require.NoError(t, srv.Listen("127.0.0.1:0"))
+	defer srv.Close()
+	reject := false
+	s, err := tls.Connect(tls.ConnectOptions{Host: "127.0.0.1", Port: srv.Address().(*net.TCPAddr).Port,
+		Servername: servername, RejectUnauthorized: &reject, SecureContextOptions: tls.SecureContextOptions{CA: ca}})
+	if err != nil {
+		return verifyReply{Error: errCode(err)}
+	}
+	defer s.Destroy()
+	r := verifyReply{Authorized: s.Authorized()}
+	if err := s.AuthorizationError(); err != nil {
+		r.AuthorizationError = errCode(err)
+	}
+	return r
+}
+
+// errCode is what Node shows of err where a string is wanted (e.code ??
+// e.message): the *tls.Error's code, else its message.
+func errCode(err error) string {
+	var te *tls.Error
+	if errors.As(err, &te) {
+		if te.Code != "" {
+			return te.Code
+		}
+		return te.Message
+	}
+	return err.Error()
+}
