@@ -142,6 +142,7 @@ func verifyFuzzChain(t *testing.T, leafFrom, leafTo, caFrom, caTo int8, flags ui
 	case has(vfIntermediate) && has(vfPathLen):
 		zero := 0
 		top := root.Intermediate(t, testpki.Options{Key: testpki.ECDSAP256, PathLen: &zero})
+		issuerOpts.CommonName = "issuing CA" // not self-issued: it counts against the path length
 		issuer = top.Intermediate(t, issuerOpts)
 	case has(vfIntermediate):
 		issuer = root.Intermediate(t, issuerOpts)
