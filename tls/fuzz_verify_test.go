@@ -223,3 +223,116 @@ func errCode(err error) string {
 	}
 	return err.Error()
 }
+
+// clientCertOracleScript answers {key, cert, ca, serverKey, serverCert}
+// with what a node server with requestCert and rejectUnauthorized: false,
+// trusting ca, sees of a node client presenting key and cert: authorized
+// and authorizationError on its secureConnection, or the error a failed
+// handshake gave the server (tlsClientError).
+const clientCertOracleScript = `
+const tls = require('tls');
+async function answer(req) {
+  const options = {key: req.serverKey, cert: req.serverCert, requestCert: true, rejectUnauthorized: false};
+  if (req.ca) options.ca = req.ca;
+  const server = tls.createServer(options);
+  const reply = new Promise((resolve) => {
+    server.on('secureConnection', (s) => {
+      resolve({authorized: s.authorized, authorizationError: s.authorizationError ?? null});
+      s.destroy();
+    });
+    server.on('tlsClientError', (e) => resolve({error: e.code ?? e.message}));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  let c;
+  try {
+    c = tls.connect({port: server.address().port, host: '127.0.0.1', key: req.key, cert: req.cert,
+      rejectUnauthorized: false});
+    c.on('error', () => {});
+  } catch (e) {
+    server.close();
+    return {serverError: 'client: ' + (e.code ?? e.message)};
+  }
+  const r = await reply;
+  c.destroy();
+  server.close();
+  return r;
+}
+`
+
+// FuzzVerifyClientCert is FuzzVerify for client certificates: a node and
+// a nodetls server that request a certificate (trusting the chain's root,
+// or what the flags say) and do not reject, each seeing a client of its
+// own kind present the chain built from the fuzz arguments; both servers
+// must report the same authorized and authorizationError.
+func FuzzVerifyClientCert(f *testing.F) {
+	for _, s := range []struct {
+		leafFrom, leafTo, caFrom, caTo int8
+		flags                          uint16
+	}{
+		{-1, 30, -10, 100, vfClientAuthOnly},
+		{-30, -1, -10, 100, 0},
+		{1, 30, -10, 100, 0},
+		{-1, 30, -10, -2, vfIntermediate},
+		{-1, 30, -10, 100, vfIntermediate | vfLeafOnly},
+		{-1, 30, -10, 100, vfIntermediate | vfTrustIntermediate},
+		{-1, 30, -10, 100, vfIntermediate | vfPathLen},
+		{-1, 30, -10, 100, vfIntermediate | vfNoKeyCertSign},
+		{-1, 30, -10, 100, vfCodeSigningOnly},
+		{-1, 30, -10, 100, vfNoCA},
+		{-1, 30, -10, 100, vfSelfSigned},
+		{-1, 30, -10, 100, vfSelfSigned | vfNoCA},
+		{-1, 30, -10, 100, vfRootExpired | vfIntermediate},
+	} {
+		f.Add(s.leafFrom, s.leafTo, s.caFrom, s.caTo, s.flags)
+	}
+	server := testpki.SelfSigned(f, testpki.Options{Key: testpki.ECDSAP256}, "localhost")
+	oracle := nodeoracle.Start(f, clientCertOracleScript)
+	f.Fuzz(func(t *testing.T, leafFrom, leafTo, caFrom, caTo int8, flags uint16) {
+		key, chain, ca, _ := verifyFuzzChain(t, leafFrom, leafTo, caFrom, caTo, flags)
+		req := map[string]string{"key": string(key), "cert": string(chain), "ca": string(ca),
+			"serverKey": string(server.KeyPEM), "serverCert": string(server.CertPEM)}
+		var want verifyReply
+		oracle.Ask(t, req, &want)
+		require.Empty(t, want.OracleError)
+		got := goClientCertReply(t, key, chain, ca, server)
+		assert.Equal(t, want, got, "flags %#x, leaf %d..%d, issuer %d..%d days", flags, leafFrom, leafTo, caFrom, caTo)
+	})
+}
+
+// goClientCertReply is clientCertOracleScript's answer for a nodetls
+// server and client.
+func goClientCertReply(t *testing.T, key, chain, ca []byte, server *testpki.Leaf) verifyReply {
+	reject := false
+	replies := make(chan verifyReply, 2)
+	srv, err := tls.CreateServer(tls.ServerOptions{
+		SecureContextOptions: tls.SecureContextOptions{Key: server.KeyPEM, Cert: server.CertPEM, CA: ca},
+		RequestCert:          true, RejectUnauthorized: &reject,
+	}, func(s *tls.Socket) {
+		r := verifyReply{Authorized: s.Authorized()}
+		if err := s.AuthorizationError(); err != nil {
+			r.AuthorizationError = errCode(err)
+		}
+		replies <- r
+		s.Destroy()
+	})
+	require.NoError(t, err)
+	srv.OnTLSClientError(func(err error, s *tls.Socket) { replies <- verifyReply{Error: errCode(err)} })
+	require.NoError(t, srv.Listen("127.0.0.1:0"))
+	defer srv.Close()
+	c, err := tls.Connect(tls.ConnectOptions{Host: "127.0.0.1", Port: srv.Address().(*net.TCPAddr).Port,
+		RejectUnauthorized: &reject, SecureContextOptions: tls.SecureContextOptions{Key: key, Cert: chain}})
+	if c != nil {
+		defer c.Destroy()
+	}
+	var te *tls.Error
+	if errors.As(err, &te) && te.Code == "ERR_OSSL_X509_KEY_VALUES_MISMATCH" {
+		return verifyReply{ServerError: "client: " + errCode(err)}
+	}
+	select {
+	case r := <-replies:
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the server reported nothing (client: %v)", err)
+		return verifyReply{}
+	}
+}
