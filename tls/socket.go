@@ -408,7 +408,10 @@ func (s *Socket) clientSecure() error {
 // judges the client before it writes that flight, so a rejected TLS 1.2
 // client never gets the server's Finished (nor a TLS 1.3 client its tickets).
 func (s *Socket) judgeClient() {
-	if !s.requestCert {
+	s.mu.Lock()
+	request := s.requestCert
+	s.mu.Unlock()
+	if !request {
 		return
 	}
 	verr := s.verifyError()
@@ -860,9 +863,12 @@ func (s *Socket) Renegotiate(opts RenegotiateOptions) error {
 		return err
 	}
 	if s.isServer && (opts.RequestCert || opts.RejectUnauthorized != nil) {
+		s.mu.Lock()
 		s.requestCert = opts.RequestCert
 		s.serverReject = opts.RejectUnauthorized == nil || *opts.RejectUnauthorized
-		s.conn.SetVerifyMode(s.requestCert, s.requestCert && s.serverReject)
+		request, reject := s.requestCert, s.serverReject
+		s.mu.Unlock()
+		s.conn.SetVerifyMode(request, request && reject)
 	}
 	debugf("%s renegotiate()", s.side())
 	before := s.conn.HandshakeCount()
