@@ -68,7 +68,8 @@ const opLimit = 10 * time.Second
 
 // TestSocketRandomOperations runs random sequences of Socket operations
 // (writes, reads, handshakes, renegotiations, end, close, destroy, ...) on
-// both ends of TLS 1.2 and 1.3 connections, two goroutines per end, under
+// both ends of TLS 1.2 and 1.3 connections over TCP and net.Pipe, two
+// goroutines per end, under
 // -race: no operation may panic or hang, and afterwards every goroutine
 // has ended and every OpenSSL object is freed.
 func TestSocketRandomOperations(t *testing.T) {
@@ -78,16 +79,21 @@ func TestSocketRandomOperations(t *testing.T) {
 	require.NoError(t, err)
 	defer ln.Close()
 
-	pair := func(version string) (srv, cli *tls.Socket) {
-		accepted := make(chan net.Conn, 1)
-		go func() {
-			c, _ := ln.Accept()
-			accepted <- c
-		}()
-		craw, err := net.Dial("tcp", ln.Addr().String())
-		require.NoError(t, err)
-		sraw := <-accepted
-		require.NotNil(t, sraw)
+	pair := func(version string, pipe bool) (srv, cli *tls.Socket) {
+		var sraw, craw net.Conn
+		if pipe {
+			sraw, craw = net.Pipe()
+		} else {
+			accepted := make(chan net.Conn, 1)
+			go func() {
+				c, _ := ln.Accept()
+				accepted <- c
+			}()
+			craw, err = net.Dial("tcp", ln.Addr().String())
+			require.NoError(t, err)
+			sraw = <-accepted
+			require.NotNil(t, sraw)
+		}
 		sc := tls.SecureContextOptions{Key: leaf.KeyPEM, Cert: leaf.ChainPEM, CA: ca.CertPEM, MaxVersion: version}
 		srv, err = tls.NewTLSSocket(sraw, tls.TLSSocketOptions{IsServer: true, SecureContextOptions: sc})
 		require.NoError(t, err)
@@ -102,7 +108,8 @@ func TestSocketRandomOperations(t *testing.T) {
 		if seed%2 == 1 {
 			version = "TLSv1.2"
 		}
-		srv, cli := pair(version)
+		pipe := seed%4 >= 2 // net.Pipe: the general (window BIO) path; TCP: the socket fast path
+		srv, cli := pair(version, pipe)
 		var wg sync.WaitGroup
 		for g, s := range []*tls.Socket{srv, srv, cli, cli} {
 			wg.Add(1)
@@ -122,7 +129,7 @@ func TestSocketRandomOperations(t *testing.T) {
 					select {
 					case <-done:
 					case <-time.After(opLimit):
-						t.Errorf("seed %d (%s), goroutine %d: %s did not return within %v", seed, version, g, op.name, opLimit)
+						t.Errorf("seed %d (%s, pipe %v), goroutine %d: %s did not return within %v", seed, version, pipe, g, op.name, opLimit)
 						s.Destroy()
 						<-done
 						return
