@@ -8,6 +8,7 @@ import (
 
 	"github.com/nodetls/nodetls/internal/nodeoracle"
 	"github.com/nodetls/nodetls/internal/testpki"
+	"github.com/nodetls/nodetls/openssl"
 	"github.com/nodetls/nodetls/tls"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -31,6 +32,7 @@ async function answer(req) {
   const reply = await new Promise((resolve) => {
     const options = {port: server.address().port, host: '127.0.0.1', servername: req.servername, rejectUnauthorized: false};
     if (req.ca) options.ca = req.ca;
+    if (req.crl) options.crl = req.crl;
     const c = tls.connect(options, () => {
       resolve({authorized: c.authorized, authorizationError: c.authorizationError ?? null});
       c.destroy();
@@ -66,6 +68,9 @@ const (
 	vfIPName                        // the leaf's name is 127.0.0.1
 	vfServernameOther               // the client asks for a.example.com
 	vfRootExpired                   // the root's validity ended yesterday
+	vfCRL                           // the verifying side has a CRL of the leaf's issuer (crl option)
+	vfRevoked                       // that CRL revokes the leaf
+	vfCRLExpired                    // that CRL's nextUpdate was yesterday
 )
 
 // FuzzVerify builds a certificate chain from the fuzz arguments — validity
@@ -106,24 +111,30 @@ func FuzzVerify(f *testing.F) {
 		{-1, 30, -10, 100, vfServernameOther},
 		{-30, -1, -10, 100, vfServernameOther}, // expired and the wrong name
 		{-1, 30, -10, 100, vfRootExpired | vfIntermediate},
+		// Revocation: the crl option checks the whole chain.
+		{-1, 30, -10, 100, vfCRL},
+		{-1, 30, -10, 100, vfRevoked},
+		{-1, 30, -10, 100, vfCRLExpired},
+		{-1, 30, -10, 100, vfIntermediate | vfCRL},
+		{-1, 30, -10, 100, vfSelfSigned | vfRevoked},
 	} {
 		f.Add(s.leafFrom, s.leafTo, s.caFrom, s.caTo, s.flags)
 	}
 	oracle := nodeoracle.Start(f, verifyOracleScript)
 	f.Fuzz(func(t *testing.T, leafFrom, leafTo, caFrom, caTo int8, flags uint16) {
-		key, chain, ca, servername := verifyFuzzChain(t, leafFrom, leafTo, caFrom, caTo, flags)
-		req := map[string]string{"key": string(key), "cert": string(chain), "ca": string(ca), "servername": servername}
+		key, chain, ca, crl, servername := verifyFuzzChain(t, leafFrom, leafTo, caFrom, caTo, flags)
+		req := map[string]string{"key": string(key), "cert": string(chain), "ca": string(ca), "crl": string(crl), "servername": servername}
 		var want verifyReply
 		oracle.Ask(t, req, &want)
 		require.Empty(t, want.OracleError)
-		got := goVerifyReply(t, key, chain, ca, servername)
+		got := goVerifyReply(t, key, chain, ca, crl, servername)
 		assert.Equal(t, want, got, "flags %#x, leaf %d..%d, issuer %d..%d days", flags, leafFrom, leafTo, caFrom, caTo)
 	})
 }
 
 // verifyFuzzChain makes the server's key and chain, the client's CA (nil:
 // none) and the name it asks for, as FuzzVerify's arguments say.
-func verifyFuzzChain(t *testing.T, leafFrom, leafTo, caFrom, caTo int8, flags uint16) (key, chain, ca []byte, servername string) {
+func verifyFuzzChain(t *testing.T, leafFrom, leafTo, caFrom, caTo int8, flags uint16) (key, chain, ca, crl []byte, servername string) {
 	now := time.Now().Truncate(time.Second)
 	day := func(n int8) time.Time { return now.Add(time.Duration(n) * 24 * time.Hour) }
 	has := func(bit uint16) bool { return flags&bit != 0 }
@@ -184,11 +195,28 @@ func verifyFuzzChain(t *testing.T, leafFrom, leafTo, caFrom, caTo int8, flags ui
 	if has(vfServernameOther) {
 		servername = "a.example.com"
 	}
-	return leaf.KeyPEM, chain, ca, servername
+	if has(vfCRL) || has(vfRevoked) || has(vfCRLExpired) {
+		issuerCert, issuerKey := issuer.Cert, issuer.Key
+		if has(vfSelfSigned) {
+			issuerCert, issuerKey = leaf.Cert, leaf.Key
+		}
+		var revoked []openssl.RevokedCertificate
+		if has(vfRevoked) {
+			revoked = append(revoked, openssl.RevokedCertificate{Serial: leaf.Serial})
+		}
+		next := day(30)
+		if has(vfCRLExpired) {
+			next = day(-1)
+		}
+		var err error
+		crl, err = openssl.CreateCRL(issuerCert, issuerKey, revoked, day(-2), next)
+		require.NoError(t, err)
+	}
+	return leaf.KeyPEM, chain, ca, crl, servername
 }
 
 // goVerifyReply is verifyReply for a nodetls client of a nodetls server.
-func goVerifyReply(t *testing.T, key, chain, ca []byte, servername string) verifyReply {
+func goVerifyReply(t *testing.T, key, chain, ca, crl []byte, servername string) verifyReply {
 	srv, err := tls.CreateServer(tls.ServerOptions{SecureContextOptions: tls.SecureContextOptions{Key: key, Cert: chain}},
 		func(s *tls.Socket) { s.Destroy() })
 	if err != nil {
@@ -199,7 +227,7 @@ func goVerifyReply(t *testing.T, key, chain, ca []byte, servername string) verif
 	defer srv.Close()
 	reject := false
 	s, err := tls.Connect(tls.ConnectOptions{Host: "127.0.0.1", Port: srv.Address().(*net.TCPAddr).Port,
-		Servername: servername, RejectUnauthorized: &reject, SecureContextOptions: tls.SecureContextOptions{CA: ca}})
+		Servername: servername, RejectUnauthorized: &reject, SecureContextOptions: tls.SecureContextOptions{CA: ca, CRL: crl}})
 	if err != nil {
 		return verifyReply{Error: errCode(err)}
 	}
@@ -234,6 +262,7 @@ const tls = require('tls');
 async function answer(req) {
   const options = {key: req.serverKey, cert: req.serverCert, requestCert: true, rejectUnauthorized: false};
   if (req.ca) options.ca = req.ca;
+  if (req.crl) options.crl = req.crl;
   const server = tls.createServer(options);
   const reply = new Promise((resolve) => {
     server.on('secureConnection', (s) => {
@@ -282,30 +311,33 @@ func FuzzVerifyClientCert(f *testing.F) {
 		{-1, 30, -10, 100, vfSelfSigned},
 		{-1, 30, -10, 100, vfSelfSigned | vfNoCA},
 		{-1, 30, -10, 100, vfRootExpired | vfIntermediate},
+		{-1, 30, -10, 100, vfClientAuthOnly | vfRevoked},
+		{-1, 30, -10, 100, vfClientAuthOnly | vfCRLExpired},
+		{-1, 30, -10, 100, vfClientAuthOnly | vfIntermediate | vfCRL},
 	} {
 		f.Add(s.leafFrom, s.leafTo, s.caFrom, s.caTo, s.flags)
 	}
 	server := testpki.SelfSigned(f, testpki.Options{Key: testpki.ECDSAP256}, "localhost")
 	oracle := nodeoracle.Start(f, clientCertOracleScript)
 	f.Fuzz(func(t *testing.T, leafFrom, leafTo, caFrom, caTo int8, flags uint16) {
-		key, chain, ca, _ := verifyFuzzChain(t, leafFrom, leafTo, caFrom, caTo, flags)
-		req := map[string]string{"key": string(key), "cert": string(chain), "ca": string(ca),
+		key, chain, ca, crl, _ := verifyFuzzChain(t, leafFrom, leafTo, caFrom, caTo, flags)
+		req := map[string]string{"key": string(key), "cert": string(chain), "ca": string(ca), "crl": string(crl),
 			"serverKey": string(server.KeyPEM), "serverCert": string(server.CertPEM)}
 		var want verifyReply
 		oracle.Ask(t, req, &want)
 		require.Empty(t, want.OracleError)
-		got := goClientCertReply(t, key, chain, ca, server)
+		got := goClientCertReply(t, key, chain, ca, crl, server)
 		assert.Equal(t, want, got, "flags %#x, leaf %d..%d, issuer %d..%d days", flags, leafFrom, leafTo, caFrom, caTo)
 	})
 }
 
 // goClientCertReply is clientCertOracleScript's answer for a nodetls
 // server and client.
-func goClientCertReply(t *testing.T, key, chain, ca []byte, server *testpki.Leaf) verifyReply {
+func goClientCertReply(t *testing.T, key, chain, ca, crl []byte, server *testpki.Leaf) verifyReply {
 	reject := false
 	replies := make(chan verifyReply, 2)
 	srv, err := tls.CreateServer(tls.ServerOptions{
-		SecureContextOptions: tls.SecureContextOptions{Key: server.KeyPEM, Cert: server.CertPEM, CA: ca},
+		SecureContextOptions: tls.SecureContextOptions{Key: server.KeyPEM, Cert: server.CertPEM, CA: ca, CRL: crl},
 		RequestCert:          true, RejectUnauthorized: &reject,
 	}, func(s *tls.Socket) {
 		r := verifyReply{Authorized: s.Authorized()}
