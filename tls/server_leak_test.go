@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nodetls/nodetls/cbridge"
+	"github.com/nodetls/nodetls/internal/opsrun"
 	"github.com/nodetls/nodetls/internal/testpki"
 	"github.com/nodetls/nodetls/tls"
 	"github.com/stretchr/testify/assert"
@@ -108,30 +108,14 @@ func TestServerPathsDoNotLeak(t *testing.T) {
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
 	}
-	before := settled()
+	before := opsrun.SettledObjects()
 	for range 3 {
 		round()
 	}
 	time.Sleep(300 * time.Millisecond) // let the server's goroutines end their sockets
-	after := settled()
+	after := opsrun.SettledObjects()
 	assert.LessOrEqual(t, after.SSL, before.SSL, "SSL objects")
 	assert.LessOrEqual(t, after.Session, before.Session, "SSL_SESSION objects")
 	assert.LessOrEqual(t, after.X509, before.X509, "X509 objects")
 	t.Logf("live before %+v after %+v", before, after)
-}
-
-// settled waits until the live counts stop changing. It does not run the
-// garbage collector: objects must be freed explicitly, not by the cleanup
-// safety net.
-func settled() cbridge.ObjectCounts {
-	prev := cbridge.LiveObjects()
-	for range 50 {
-		time.Sleep(20 * time.Millisecond)
-		cur := cbridge.LiveObjects()
-		if cur == prev {
-			return cur
-		}
-		prev = cur
-	}
-	return prev
 }
