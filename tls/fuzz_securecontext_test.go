@@ -12,8 +12,9 @@ import (
 )
 
 // secureContextOracleScript answers an object of createSecureContext options
-// with {"ok":true} or the thrown error's {"ok":false,"code":...,"message":...}
-// (a nodeOracle: one node process per fuzz worker).
+// ({"$hex": ...} values become Buffers) with {"ok":true} or the thrown
+// error's {"ok":false,"code":...,"message":...} (a nodeOracle: one node
+// process per fuzz worker).
 //
 // After each request it creates a default context, whose setCiphers empties
 // OpenSSL's error queue on return: Node's setECDHCurve throws "Failed to set
@@ -26,7 +27,11 @@ import (
 // process gives.
 const secureContextOracleScript = `
 const tls = require('tls');
-function answer(options) {
+function answer(req) {
+  const options = {};
+  for (const [k, v] of Object.entries(req)) {
+    options[k] = (v && typeof v === 'object' && '$hex' in v) ? Buffer.from(v.$hex, 'hex') : v;
+  }
   let line;
   try {
     tls.createSecureContext(options);
