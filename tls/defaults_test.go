@@ -50,7 +50,7 @@ func TestRootCertificates(t *testing.T) {
 	file := openssl.DefaultCertFile()
 	data, err := os.ReadFile(file)
 	if err != nil && os.Getenv("CI") == "" {
-		t.Skipf("no system CA file (%v)", err)
+		t.Skipf("missing system CA file (%v)", err)
 	}
 	require.NoError(t, err, "the system CA file (ca-certificates)")
 	certs, err := openssl.ParseCertificatesPEM(data)

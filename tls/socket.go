@@ -708,9 +708,8 @@ func (s *Socket) AuthorizationError() error {
 // Encrypted is Node's socket.encrypted: always true.
 func (s *Socket) Encrypted() bool { return true }
 
-// ALPNProtocol is Node's socket.alpnProtocol: the negotiated protocol, ""
-// when none was (Node: false).
-// The name is the negotiated bytes read as Latin-1, as Node reads them.
+// ALPNProtocol is Node's socket.alpnProtocol: the negotiated protocol (its
+// bytes read as Latin-1, as Node reads them), "" when none was (Node: false).
 func (s *Socket) ALPNProtocol() string { return jsstring.Latin1(s.conn.ALPNProtocol()) }
 
 // Servername is Node's socket.servername: on a client the name it asked for,
