@@ -222,10 +222,9 @@ func appendJSString(b []byte, s string) []byte {
 	s = jsstring.UTF8(s)
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= utf8.RuneSelf {
-			_, size := utf8.DecodeRuneInString(s[i:])
-			b = append(b, s[i:i+size]...)
-			i += size
+		if c >= utf8.RuneSelf { // s is valid UTF-8 now: copied as it is
+			b = append(b, c)
+			i++
 			continue
 		}
 		switch c {

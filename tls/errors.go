@@ -129,12 +129,13 @@ func inspect(v any) string {
 	return fmt.Sprint(v)
 }
 
-// inspectString is util.inspect of a string: quoted (”, or "" when it
-// holds a ' and no ", or “ when it holds both and no ` or ${), control
-// characters, U+007F-U+009F and the backslash escaped; a string longer than
-// 76 UTF-16 units is shown line by line ('a\n' +\n  'b'), and one longer
-// than 10,000 is cut there ("... n more characters"). Bytes that are not
-// UTF-8 are read as V8 reads them.
+// inspectString is util.inspect of a string: in single quotes (double
+// quotes when it holds a single quote and no double quote; backquotes when
+// it holds both and no backquote or "${"), with control characters,
+// U+007F-U+009F and the backslash escaped; a string longer than 76 UTF-16
+// units is shown line by line ('a\n' +\n  'b'), and one longer than 10,000
+// is cut there ("... n more characters"). Bytes that are not UTF-8 are read
+// as V8 reads them.
 func inspectString(s string) string {
 	const maxLength = 10000
 	s = jsstring.UTF8(s)

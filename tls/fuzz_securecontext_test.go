@@ -70,12 +70,12 @@ func goSecureContextLine(t testing.TB, options map[string]any) parity.Line {
 // secureContextFuzzOptions are node's createSecureContext options for the
 // fuzz arguments. A Go field left "" means "not set" (Node's default) for
 // every one of these options — the Go API has no "present but empty" — so
-// "" is sent to node as an absent option, never as ”. That leaves out what
-// Node does with an explicit ” (ERR_INVALID_ARG_VALUE for sigalgs,
-// ERR_TLS_INVALID_PROTOCOL_VERSION for minVersion and maxVersion, "Failed to
-// set ECDH curve" for ecdhCurve, "Unknown method: " for secureProtocol; for
-// ciphers and sessionIdContext ” is the same as absent), which a Go program
-// cannot ask for.
+// "" is sent to node as an absent option, never as an empty string. That
+// leaves out what Node does with an explicit empty string
+// (ERR_INVALID_ARG_VALUE for sigalgs, ERR_TLS_INVALID_PROTOCOL_VERSION for
+// minVersion and maxVersion, "Failed to set ECDH curve" for ecdhCurve,
+// "Unknown method: " for secureProtocol; for ciphers and sessionIdContext it
+// is the same as absent), which a Go program cannot ask for.
 func secureContextFuzzOptions(ciphers, sigalgs, ecdhCurve, minVersion, maxVersion, secureProtocol, sessionIDContext string) map[string]any {
 	m := map[string]any{}
 	for k, v := range map[string]string{
