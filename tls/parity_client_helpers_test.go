@@ -154,7 +154,7 @@ func startNodeServers(t *testing.T, specs map[string]parity.ServerSpec) map[stri
 
 // dhParams makes DH parameters with the openssl command: "512" and "1024"
 // (DSA-style generation, fast), "2048" (RFC 7919 ffdhe2048).
-func dhParams(t *testing.T, bits string) string {
+func dhParams(t testing.TB, bits string) string {
 	t.Helper()
 	peers.Require(t, "openssl")
 	var args []string
@@ -173,7 +173,7 @@ func dhParams(t *testing.T, bits string) string {
 
 // rsaLeaf makes a leaf for hosts with an RSA key of the given size, signed
 // by ca (testpki makes 2048-bit keys only).
-func rsaLeaf(t *testing.T, ca *testpki.CA, bits int, hosts ...string) (keyPEM, certPEM string) {
+func rsaLeaf(t testing.TB, ca *testpki.CA, bits int, hosts ...string) (keyPEM, certPEM string) {
 	t.Helper()
 	key, err := openssl.GenerateRSAKey(bits)
 	require.NoError(t, err)
