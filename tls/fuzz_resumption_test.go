@@ -214,6 +214,13 @@ func FuzzResumption(f *testing.F) {
 		oracle.Ask(t, req, &want)
 		require.Empty(t, want.OracleError)
 		got := goResumptionReply(t, req)
+		if bits&rfOtherCiphers != 0 && want.Second != nil && got.Second != nil && want.Second.Protocol == "TLSv1.3" &&
+			!want.Second.Reused && !got.Second.Reused {
+			// A TLS 1.3 server that declines a session of another hash
+			// sends no tickets on OpenSSL 3.0.19 and node's 3.0, and two
+			// on Debian's 3.0.22: the count is the linked OpenSSL's.
+			want.Second.Sessions, got.Second.Sessions = 0, 0
+		}
 		if !assert.Equal(t, want, got, "bits %#x", bits) {
 			b, _ := json.Marshal(map[string]any{"servers": []any{redactPEM(req.Servers[0]), redactPEM(req.Servers[1])},
 				"clients": []any{redactPEM(req.Clients[0]), redactPEM(req.Clients[1])}, "sameServer": req.SameServer,
