@@ -47,7 +47,8 @@ type ServerOptions struct {
 	// PSKCallback returns the pre-shared key for an identity; nil means the
 	// identity is unknown. PSK cipher suites must be enabled in Ciphers.
 	PSKCallback func(s *Socket, identity string) []byte
-	// PSKIdentityHint is sent to clients (TLS 1.2).
+	// PSKIdentityHint is sent to clients (TLS 1.2), up to a NUL byte (Node
+	// passes it to OpenSSL as a C string).
 	PSKIdentityHint string
 	// HandshakeTimeout (0 = 120 s) reports a handshake idle that long through
 	// OnTLSClientError with ERR_TLS_HANDSHAKE_TIMEOUT; as in Node, the socket

@@ -169,8 +169,12 @@ func (s *Socket) connConfig(servername string, alpn []string, session []byte, re
 			}
 		}
 		if srv := s.server; srv != nil {
-			if srv.opts.PSKIdentityHint != "" {
-				cfg.PSKIdentityHint = srv.opts.PSKIdentityHint
+			if hint := srv.opts.PSKIdentityHint; hint != "" {
+				// Node hands OpenSSL the hint as a C string: it ends at a NUL.
+				if i := strings.IndexByte(hint, 0); i >= 0 {
+					hint = hint[:i]
+				}
+				cfg.PSKIdentityHint = hint
 			}
 			if s.sessionHandlers {
 				cfg.OnNewSession = s.serverNewSession

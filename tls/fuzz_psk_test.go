@@ -1,0 +1,472 @@
+package tls_test
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nodetls/nodetls/internal/nodeoracle"
+	"github.com/nodetls/nodetls/internal/parity"
+	"github.com/nodetls/nodetls/internal/testpki"
+	"github.com/nodetls/nodetls/tls"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pskOracleScript runs node's side of FuzzPSK. A request's server is
+// {options, identity, key, mode}: createServer options (the fuzz's ciphers,
+// versions, hint, certificate) and a pskCallback that returns key (hex)
+// for identity (mode 0), null (1) or key for any identity (2); its client is
+// {options, identity, key, none}: connect options and a pskCallback that
+// returns {psk: key, identity}, or null when none. The server writes "hi"
+// and ends on its secureConnection; the client reads until the end.
+// {op: 'pair'} answers what a node server and client see of a connection
+// between them (pskReply); {op: 'listen'} starts a node server ({port} or
+// {serverError}) and {op: 'result'} answers {server} once the test has sent
+// the marker connection (from 127.0.0.2); {op: 'connect', port} runs a node
+// client against the test's server.
+const pskOracleScript = `
+const tls = require('tls');
+const net = require('net');
+const code = (e) => e.code ?? e.message;
+
+async function startServer(spec) {
+  let server;
+  let connected = false;
+  let serverDone;
+  const seen = [];
+  const serverSeen = new Promise((resolve) => { serverDone = resolve; });
+  const options = {...spec.options, pskCallback: (socket, identity) => {
+    seen.push(identity);
+    if (spec.mode === 1 || (spec.mode === 0 && identity !== spec.identity)) return null;
+    return Buffer.from(spec.key, 'hex');
+  }};
+  try {
+    server = tls.createServer(options, (s) => {
+      serverDone({protocol: s.getProtocol(), cipher: s.getCipher().name});
+      s.on('error', () => {});
+      s.end('hi');
+    });
+  } catch (e) {
+    return {serverError: code(e)};
+  }
+  server.on('tlsClientError', (e) => serverDone({error: code(e)}));
+  let markerSeen;
+  const marker = new Promise((resolve) => { markerSeen = resolve; });
+  const front = net.createServer((sock) => {
+    if (sock.remoteAddress === '127.0.0.2') {
+      sock.destroy();
+      markerSeen();
+      return;
+    }
+    connected = true;
+    server.emit('connection', sock);
+  });
+  await new Promise((resolve) => front.listen(0, '127.0.0.1', resolve));
+  return {port: front.address().port, result: async () => {
+    await marker;
+    front.close();
+    return connected ? {...await serverSeen, identities: seen} : undefined;
+  }};
+}
+
+function connect(spec, port) {
+  return new Promise((resolve) => {
+    let c;
+    let info;
+    let data = '';
+    const hints = [];
+    const options = {...spec.options, host: '127.0.0.1', port, pskCallback: (hint) => {
+      hints.push(hint ?? '');
+      if (spec.none) return null;
+      return {psk: Buffer.from(spec.key, 'hex'), identity: spec.identity};
+    }};
+    try {
+      c = tls.connect(options, () => {
+        info = {protocol: c.getProtocol(), cipher: c.getCipher().name};
+      });
+    } catch (e) {
+      resolve({clientError: code(e)});
+      return;
+    }
+    c.setEncoding('latin1');
+    c.on('data', (d) => { data += d; });
+    // A connection that ends before secureConnect also emits an error
+    // (ECONNRESET) after 'end'.
+    c.on('end', () => { if (info) resolve({client: {...info, data, hints}}); });
+    c.on('error', (e) => resolve(info ? {client: {...info, data, hints, after: code(e)}} : {clientError: code(e), hints}));
+    c.on('close', () => resolve({clientError: 'closed without an error', hints}));
+  });
+}
+
+let listening;
+async function answer(req) {
+  switch (req.op) {
+    case 'pair': {
+      const s = await startServer(req.server);
+      if (s.serverError) return s;
+      const reply = await connect(req.client, s.port);
+      net.connect({port: s.port, host: '127.0.0.1', localAddress: '127.0.0.2'}).on('error', () => {});
+      const seen = await s.result();
+      if (seen) reply.server = seen;
+      return reply;
+    }
+    case 'listen':
+      listening = await startServer(req.server);
+      return listening.serverError ? listening : {port: listening.port};
+    case 'result': {
+      const seen = await listening.result();
+      return seen ? {server: seen} : {};
+    }
+    case 'connect':
+      return connect(req.client, req.port);
+  }
+  throw new Error('unknown op ' + req.op);
+}
+`
+
+// pskReply is the oracle's answer, and the same for nodetls.
+type pskReply struct {
+	ServerError string     `json:"serverError,omitempty"`
+	ClientError string     `json:"clientError,omitempty"`
+	Hints       []string   `json:"hints,omitempty"` // the client's pskCallback calls, when its handshake failed
+	Client      *pskClient `json:"client,omitempty"`
+	Server      *pskServer `json:"server,omitempty"`
+	OracleError string     `json:"oracleError,omitempty"`
+}
+
+type pskClient struct {
+	Protocol string   `json:"protocol"`
+	Cipher   string   `json:"cipher"`
+	Data     string   `json:"data"`
+	Hints    []string `json:"hints"`
+	After    string   `json:"after,omitempty"`
+}
+
+type pskServer struct {
+	Error      string   `json:"error,omitempty"`
+	Protocol   string   `json:"protocol,omitempty"`
+	Cipher     string   `json:"cipher,omitempty"`
+	Identities []string `json:"identities"` // the server's pskCallback calls
+}
+
+// normalize makes empty lists nil (JSON and Go build them differently).
+func (r *pskReply) normalize() {
+	if len(r.Hints) == 0 {
+		r.Hints = nil
+	}
+	if r.Client != nil && len(r.Client.Hints) == 0 {
+		r.Client.Hints = nil
+	}
+	if r.Server != nil && len(r.Server.Identities) == 0 {
+		r.Server.Identities = nil
+	}
+}
+
+// pskSpec is one end of FuzzPSK: node's options, and what its pskCallback
+// does.
+type pskSpec struct {
+	Options  map[string]any `json:"options"`
+	Identity string         `json:"identity"`
+	Key      string         `json:"key"` // hex
+	Mode     int            `json:"mode"`
+	None     bool           `json:"none,omitempty"`
+}
+
+// Bits of FuzzPSK's mode.
+const (
+	pfTLS12       = 1 << iota // both ends at most TLS 1.2
+	pfSuite0                  // the PSK suite: 0 PSK-AES128-GCM-SHA256 / TLS_AES_128_GCM_SHA256,
+	pfSuite1                  // 1 ECDHE-PSK-AES128-CBC-SHA256 / TLS_AES_256_GCM_SHA384, 2 PSK-AES256-GCM-SHA384 / TLS_CHACHA20_POLY1305_SHA256, 3 the defaults
+	pfCert                    // the server also has a certificate and ECDHE-ECDSA suites
+	pfServerNull              // the server's pskCallback returns null
+	pfServerAny               // ... or the key for any identity
+	pfClientNone              // the client's pskCallback returns null
+	pfOtherKey                // the client's key differs from the server's (same length, other bytes)
+	pfNoHint                  // the server sets no pskIdentityHint
+	pfClientMin13             // the client's minVersion is TLSv1.3
+	pfLevel2                  // both ends at @SECLEVEL=2 (else 1)
+)
+
+var (
+	pskSuites12 = []string{"PSK-AES128-GCM-SHA256", "ECDHE-PSK-AES128-CBC-SHA256", "PSK-AES256-GCM-SHA384", "PSK+HIGH"}
+	pskSuites13 = []string{"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", ""}
+)
+
+// pskRequest builds both ends of FuzzPSK from its arguments.
+func pskRequest(mode uint16, identity, hint string, serverKeyLen, clientKeyLen uint16, leaf *testpki.Leaf) (server, client pskSpec) {
+	has := func(b uint16) bool { return mode&b != 0 }
+	suite := 0
+	if has(pfSuite0) {
+		suite |= 1
+	}
+	if has(pfSuite1) {
+		suite |= 2
+	}
+	level := ":@SECLEVEL=1"
+	if has(pfLevel2) {
+		level = ":@SECLEVEL=2"
+	}
+	ciphers := pskSuites12[suite]
+	if s := pskSuites13[suite]; s != "" {
+		ciphers = s + ":" + ciphers
+	}
+	serverCiphers := ciphers
+	if has(pfCert) {
+		serverCiphers += ":ECDHE-ECDSA-AES128-GCM-SHA256"
+	}
+	so := map[string]any{"ciphers": serverCiphers + level}
+	co := map[string]any{"ciphers": ciphers + level, "rejectUnauthorized": false}
+	if has(pfTLS12) {
+		so["maxVersion"], co["maxVersion"] = "TLSv1.2", "TLSv1.2"
+	}
+	if has(pfClientMin13) {
+		co["minVersion"] = "TLSv1.3"
+	}
+	if has(pfCert) {
+		so["key"], so["cert"] = string(leaf.KeyPEM), string(leaf.ChainPEM)
+	}
+	if !has(pfNoHint) {
+		so["pskIdentityHint"] = jsText(hint)
+	}
+	serverKey := bytes.Repeat([]byte{0x5a}, int(serverKeyLen%600))
+	clientKey := serverKey
+	if clientKeyLen%4 != 0 {
+		clientKey = bytes.Repeat([]byte{0x5a}, int(clientKeyLen%600))
+	}
+	if has(pfOtherKey) {
+		clientKey = bytes.Repeat([]byte{0xa5}, len(clientKey))
+	}
+	identity = jsText(identity)
+	server = pskSpec{Options: so, Identity: identity, Key: hex.EncodeToString(serverKey)}
+	switch {
+	case has(pfServerNull):
+		server.Mode = 1
+	case has(pfServerAny):
+		server.Mode = 2
+	}
+	client = pskSpec{Options: co, Identity: identity, Key: hex.EncodeToString(clientKey), None: has(pfClientNone)}
+	return server, client
+}
+
+// FuzzPSK compares TLS-PSK handshakes with node: the fuzz arguments choose
+// the versions, the PSK suite (TLS 1.2 PSK and ECDHE-PSK, TLS 1.3 with
+// either hash), a server certificate beside the PSK, what each end's
+// pskCallback returns (the key, null, a key for any identity), the identity
+// and the hint (any text), the key lengths (0 to 599 bytes, over OpenSSL's
+// 512 too) and whether the keys match. A node server and client, nodetls's
+// server and client, and each mixed pair must see the same: the errors on
+// each end, or the protocol and cipher; and each pskCallback must be called
+// with the same hints and identities.
+func FuzzPSK(f *testing.F) {
+	for _, s := range []struct {
+		mode                       uint16
+		identity, hint             string
+		serverKeyLen, clientKeyLen uint16
+	}{
+		{0, "client1", "HINT", 32, 0},
+		{pfTLS12, "client1", "HINT", 32, 0},
+		{pfTLS12 | pfSuite0, "client1", "HINT", 32, 0},
+		{pfTLS12 | pfSuite1, "client1", "", 48, 0},
+		{pfTLS12 | pfSuite0 | pfSuite1, "client1", "HINT", 32, 0},
+		{pfSuite0, "client1", "HINT", 48, 0},     // TLS 1.3 with a SHA-384 suite
+		{pfSuite1, "client1", "HINT", 32, 0},     // ChaCha20
+		{pfCert, "client1", "HINT", 32, 0},       // certificate and PSK
+		{pfCert | pfClientNone, "c", "h", 32, 0}, // certificate only
+		{pfTLS12 | pfCert | pfClientNone, "c", "h", 32, 0},
+		{pfServerNull, "client1", "HINT", 32, 0},
+		{pfTLS12 | pfServerNull, "client1", "HINT", 32, 0},
+		{pfServerAny, "anyone", "HINT", 32, 0},
+		{pfOtherKey, "client1", "HINT", 32, 0},
+		{pfTLS12 | pfOtherKey, "client1", "HINT", 32, 0},
+		{pfTLS12 | pfNoHint, "client1", "", 32, 0},
+		{pfClientMin13, "client1", "HINT", 32, 0},
+		{pfTLS12 | pfClientMin13, "client1", "HINT", 32, 0},
+		{0, "client1", "HINT", 0, 0},                            // empty keys
+		{0, "client1", "HINT", 512, 0},                          // the longest key
+		{0, "client1", "HINT", 513, 0},                          // over OpenSSL's limit on both ends
+		{0, "client1", "HINT", 32, 513},                         // over it on the client
+		{0, "client1", "HINT", 513, 33},                         // over it on the server (the client sees the end first)
+		{pfTLS12, "client1", "HINT", 513, 0},                    // over it on the server, TLS 1.2
+		{0, string(bytes.Repeat([]byte("i"), 256)), "h", 32, 0}, // the longest identity
+		{0, string(bytes.Repeat([]byte("i"), 257)), "h", 32, 0}, // over OpenSSL's limit
+		{pfTLS12, "é", "ü hint ☃", 32, 0},
+		// Found by the fuzzer: Node's hint is a C string, cut at a NUL.
+		{pfTLS12, "client1", "ab\x00cd", 32, 0},
+		{pfCert, "0", "\x00", 32, 0},
+		{pfTLS12, "id", string(bytes.Repeat([]byte("h"), 200)), 32, 0},
+		{pfLevel2, "client1", "HINT", 32, 0},
+		{pfTLS12 | pfLevel2, "client1", "HINT", 16, 0},
+		{0, "", "HINT", 32, 0}, // an empty identity
+	} {
+		f.Add(s.mode, s.identity, s.hint, s.serverKeyLen, s.clientKeyLen)
+	}
+	leaf := testpki.SelfSigned(f, testpki.Options{Key: testpki.ECDSAP256}, "localhost")
+	oracle := nodeoracle.Start(f, pskOracleScript)
+	f.Fuzz(func(t *testing.T, mode uint16, identity, hint string, serverKeyLen, clientKeyLen uint16) {
+		if len(identity) > 300 || len(hint) > 300 {
+			return
+		}
+		server, client := pskRequest(mode, identity, hint, serverKeyLen, clientKeyLen, leaf)
+		var want pskReply
+		oracle.Ask(t, map[string]any{"op": "pair", "server": server, "client": client}, &want)
+		require.Empty(t, want.OracleError)
+		want.normalize()
+		check := func(pair string, got pskReply) {
+			t.Helper()
+			got.normalize()
+			if !assert.Equal(t, want, got, "%s against node's client and server", pair) {
+				req, _ := json.Marshal(map[string]any{"mode": mode, "server": server, "client": client})
+				t.Logf("request: %.2000s", req)
+			}
+		}
+
+		srv, serverError := startGoPSKServer(t, server)
+		if serverError != "" {
+			check("nodetls's client and server", pskReply{ServerError: serverError})
+			return
+		}
+		got := goPSKClient(t, client, srv.port)
+		sendMarker(t, srv.port)
+		got.Server = srv.result()
+		check("nodetls's client and server", got)
+
+		srv, _ = startGoPSKServer(t, server)
+		got = pskReply{}
+		oracle.Ask(t, map[string]any{"op": "connect", "client": client, "port": srv.port}, &got)
+		require.Empty(t, got.OracleError)
+		sendMarker(t, srv.port)
+		got.Server = srv.result()
+		check("node's client, nodetls's server", got)
+
+		var listening struct {
+			Port        int    `json:"port"`
+			OracleError string `json:"oracleError"`
+		}
+		oracle.Ask(t, map[string]any{"op": "listen", "server": server}, &listening)
+		require.Empty(t, listening.OracleError)
+		require.NotZero(t, listening.Port, "node's server did not start where nodetls's did")
+		got = goPSKClient(t, client, listening.Port)
+		sendMarker(t, listening.Port)
+		var seen pskReply
+		oracle.Ask(t, map[string]any{"op": "result"}, &seen)
+		require.Empty(t, seen.OracleError)
+		got.Server = seen.Server
+		check("nodetls's client, node's server", got)
+	})
+}
+
+// goPSKServer is a nodetls server of FuzzPSK: it listens on port, and
+// result is its view once sendMarker has been called, or nil when no client
+// came.
+type goPSKServer struct {
+	port   int
+	result func() *pskServer
+}
+
+func startGoPSKServer(t *testing.T, spec pskSpec) (*goPSKServer, string) {
+	so, err := parity.ServerOptions(spec.Options)
+	require.NoError(t, err)
+	key, err := hex.DecodeString(spec.Key)
+	require.NoError(t, err)
+	var mu sync.Mutex
+	identities := []string{}
+	so.PSKCallback = func(_ *tls.Socket, identity string) []byte {
+		mu.Lock()
+		identities = append(identities, identity)
+		mu.Unlock()
+		if spec.Mode == 1 || spec.Mode == 0 && identity != spec.Identity {
+			return nil
+		}
+		return key
+	}
+	seen := make(chan *pskServer, 1)
+	srv, err := tls.CreateServer(so, func(s *tls.Socket) {
+		seen <- &pskServer{Protocol: s.GetProtocol(), Cipher: s.GetCipher().Name}
+		_, _ = s.Write([]byte("hi"))
+		_ = s.End()
+	})
+	if err != nil {
+		return nil, errCode(err)
+	}
+	srv.OnTLSClientError(func(err error, _ *tls.Socket) { seen <- &pskServer{Error: errCode(err)} })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	marker := make(chan bool, 1)
+	go func() {
+		connected := false
+		for {
+			raw, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if raw.RemoteAddr().(*net.TCPAddr).IP.Equal(net.IPv4(127, 0, 0, 2)) {
+				raw.Close()
+				marker <- connected
+				continue
+			}
+			connected = true
+			srv.Emit(raw)
+		}
+	}()
+	return &goPSKServer{port: ln.Addr().(*net.TCPAddr).Port, result: func() *pskServer {
+		if !<-marker {
+			return nil
+		}
+		select {
+		case r := <-seen:
+			mu.Lock()
+			defer mu.Unlock()
+			r.Identities = append([]string{}, identities...)
+			return r
+		case <-time.After(10 * time.Second):
+			t.Fatal("the server saw a connection but reported neither secureConnection nor tlsClientError")
+			return nil
+		}
+	}}, ""
+}
+
+// goPSKClient runs a nodetls client of FuzzPSK against port.
+func goPSKClient(t *testing.T, spec pskSpec, port int) pskReply {
+	co, err := parity.ConnectOptions(spec.Options)
+	require.NoError(t, err)
+	key, err := hex.DecodeString(spec.Key)
+	require.NoError(t, err)
+	var mu sync.Mutex
+	hints := []string{}
+	co.PSKCallback = func(hint string) ([]byte, string, bool) {
+		mu.Lock()
+		hints = append(hints, hint)
+		mu.Unlock()
+		if spec.None {
+			return nil, "", false
+		}
+		return key, spec.Identity, true
+	}
+	co.Host, co.Port = "127.0.0.1", port
+	c, err := tls.Connect(co)
+	mu.Lock()
+	calls := append([]string{}, hints...)
+	mu.Unlock()
+	if err != nil {
+		return pskReply{ClientError: errCode(err), Hints: calls}
+	}
+	defer c.Destroy()
+	r := &pskClient{Protocol: c.GetProtocol(), Cipher: c.GetCipher().Name}
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
+	data, err := io.ReadAll(c)
+	r.Data = string(data)
+	if err != nil {
+		r.After = errCode(err)
+	}
+	mu.Lock()
+	r.Hints = append([]string{}, hints...)
+	mu.Unlock()
+	return pskReply{Client: r}
+}
