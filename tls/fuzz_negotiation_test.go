@@ -103,8 +103,11 @@ function connect(options, port) {
     }
     c.setEncoding('latin1');
     c.on('data', (d) => { data += d; });
-    c.on('end', () => resolve({client: {...info, data}}));
+    // A connection that ends before secureConnect also emits an error
+    // (ECONNRESET) after 'end'.
+    c.on('end', () => { if (info) resolve({client: {...info, data}}); });
     c.on('error', (e) => resolve(info ? {client: {...info, data, after: code(e)}} : {clientError: code(e)}));
+    c.on('close', () => resolve({clientError: 'closed without an error'}));
   });
 }
 

@@ -103,14 +103,17 @@ function connect(options, port, session, pick) {
     c.on('end', () => { end = c.getSession(); });
     c.on('error', (e) => resolve({view: view ? {...view, data, sessions: sessions.length, after: code(e)} : {error: code(e)}}));
     c.on('close', () => {
-      if (!view) return;
+      if (!view) {
+        resolve({view: {error: 'closed without an error'}}); // after 'error', a no-op
+        return;
+      }
       const chosen = [sessions[0], sessions[sessions.length - 1], end, undefined][pick];
       resolve({view: {...view, data, sessions: sessions.length}, session: chosen && chosen.toString('hex')});
     });
   });
 }
 
-async function answer(req) {
+async function startPair(req) {
   const store = new Map();
   const a = await startServer(req.servers[0], store, req.cache);
   if (a.error) return {serverError: a.error};
@@ -122,13 +125,37 @@ async function answer(req) {
       return {serverError: b.error};
     }
   }
-  const first = await connect(req.clients[0], a.port, undefined, req.pick);
-  const second = await connect(req.clients[1], b.port, first.session, 0);
-  await a.settled();
-  await b.settled();
-  a.server.close();
-  if (b !== a) b.server.close();
-  return {first: first.view, offered: first.session !== undefined, second: second.view, servers: [a.stats, b.stats]};
+  return {a, b};
+}
+
+async function finish(s) {
+  await s.a.settled();
+  await s.b.settled();
+  s.a.server.close();
+  if (s.b !== s.a) s.b.server.close();
+  return [s.a.stats, s.b.stats];
+}
+
+// For the mixed pairs: {op: 'listen', servers, sameServer, cache} starts
+// node's servers ({ports} or {serverError}), {op: 'result'} is their
+// {servers} stats once the test's clients are done, and {op: 'connect',
+// client, port, session, pick} runs a node client ({view, session}).
+let listening;
+async function answer(req) {
+  switch (req.op) {
+    case 'listen':
+      listening = await startPair(req);
+      return listening.serverError ? listening : {ports: [listening.a.port, listening.b.port]};
+    case 'result':
+      return {servers: await finish(listening)};
+    case 'connect':
+      return connect(req.client, req.port, req.session || undefined, req.pick);
+  }
+  const s = await startPair(req);
+  if (s.serverError) return s;
+  const first = await connect(req.clients[0], s.a.port, undefined, req.pick);
+  const second = await connect(req.clients[1], s.b.port, first.session, 0);
+  return {first: first.view, offered: first.session !== undefined, second: second.view, servers: await finish(s)};
 }
 `
 
@@ -213,20 +240,67 @@ func FuzzResumption(f *testing.F) {
 		var want resumptionReply
 		oracle.Ask(t, req, &want)
 		require.Empty(t, want.OracleError)
-		got := goResumptionReply(t, req)
-		if bits&rfOtherCiphers != 0 && want.Second != nil && got.Second != nil && want.Second.Protocol == "TLSv1.3" &&
-			!want.Second.Reused && !got.Second.Reused {
-			// A TLS 1.3 server that declines a session of another hash
-			// sends no tickets on OpenSSL 3.0.19 and node's 3.0, and two
-			// on Debian's 3.0.22: the count is the linked OpenSSL's.
-			want.Second.Sessions, got.Second.Sessions = 0, 0
+		check := func(pair string, got resumptionReply) {
+			t.Helper()
+			w := want
+			if bits&rfOtherCiphers != 0 && w.Second != nil && got.Second != nil && w.Second.Protocol == "TLSv1.3" &&
+				!w.Second.Reused && !got.Second.Reused {
+				// A TLS 1.3 server that declines a session of another hash
+				// sends no tickets on OpenSSL 3.0.19 and node's 3.0, and two
+				// on Debian's 3.0.22: the count is the server's OpenSSL's.
+				second := *w.Second
+				w.Second = &second
+				w.Second.Sessions, got.Second.Sessions = 0, 0
+			}
+			if !assert.Equal(t, w, got, "bits %#x: %s against node's clients and servers", bits, pair) {
+				b, _ := json.Marshal(map[string]any{"servers": []any{redactPEM(req.Servers[0]), redactPEM(req.Servers[1])},
+					"clients": []any{redactPEM(req.Clients[0]), redactPEM(req.Clients[1])}, "sameServer": req.SameServer,
+					"cache": req.Cache, "pick": req.Pick})
+				t.Logf("request: %s", b)
+			}
 		}
-		if !assert.Equal(t, want, got, "bits %#x", bits) {
-			b, _ := json.Marshal(map[string]any{"servers": []any{redactPEM(req.Servers[0]), redactPEM(req.Servers[1])},
-				"clients": []any{redactPEM(req.Clients[0]), redactPEM(req.Clients[1])}, "sameServer": req.SameServer,
-				"cache": req.Cache, "pick": req.Pick})
-			t.Logf("request: %s", b)
+		goClient := func(options map[string]any, port int, session []byte, pick int) (*resumptionClient, []byte) {
+			return goResumptionConnect(t, options, port, session, pick)
 		}
+		nodeClient := func(options map[string]any, port int, session []byte, pick int) (*resumptionClient, []byte) {
+			var r struct {
+				View        *resumptionClient `json:"view"`
+				Session     string            `json:"session"`
+				OracleError string            `json:"oracleError"`
+			}
+			oracle.Ask(t, map[string]any{"op": "connect", "client": options, "port": port,
+				"session": hex.EncodeToString(session), "pick": pick}, &r)
+			require.Empty(t, r.OracleError)
+			der, err := hex.DecodeString(r.Session)
+			require.NoError(t, err)
+			if len(der) == 0 {
+				der = nil
+			}
+			return r.View, der
+		}
+		check("nodetls's clients and servers", goResumptionReply(t, req, goClient))
+		check("node's clients, nodetls's servers", goResumptionReply(t, req, nodeClient))
+
+		var listening struct {
+			Ports       []int  `json:"ports"`
+			ServerError string `json:"serverError"`
+			OracleError string `json:"oracleError"`
+		}
+		oracle.Ask(t, map[string]any{"op": "listen", "servers": req.Servers, "sameServer": req.SameServer, "cache": req.Cache}, &listening)
+		require.Empty(t, listening.OracleError)
+		if listening.ServerError != "" {
+			check("nodetls's clients, node's servers", resumptionReply{ServerError: listening.ServerError})
+			return
+		}
+		first, session := goClient(req.Clients[0], listening.Ports[0], nil, req.Pick)
+		second, _ := goClient(req.Clients[1], listening.Ports[1], session, 0)
+		var result struct {
+			Servers     []resumptionStats `json:"servers"`
+			OracleError string            `json:"oracleError"`
+		}
+		oracle.Ask(t, map[string]any{"op": "result"}, &result)
+		require.Empty(t, result.OracleError)
+		check("nodetls's clients, node's servers", resumptionReply{First: first, Offered: session != nil, Second: second, Servers: result.Servers})
 	})
 }
 
@@ -430,8 +504,9 @@ func goResumptionConnect(t *testing.T, options map[string]any, port int, session
 }
 
 // goResumptionReply is resumptionOracleScript's answer for nodetls servers
-// and clients.
-func goResumptionReply(t *testing.T, req resumptionReq) resumptionReply {
+// and the clients that connect runs.
+func goResumptionReply(t *testing.T, req resumptionReq,
+	connect func(options map[string]any, port int, session []byte, pick int) (*resumptionClient, []byte)) resumptionReply {
 	var store sync.Map
 	a, serverError := startGoResumptionServer(t, req.Servers[0], &store, req.Cache)
 	if serverError != "" {
@@ -443,8 +518,8 @@ func goResumptionReply(t *testing.T, req resumptionReq) resumptionReply {
 			return resumptionReply{ServerError: serverError}
 		}
 	}
-	first, session := goResumptionConnect(t, req.Clients[0], a.port, nil, req.Pick)
-	second, _ := goResumptionConnect(t, req.Clients[1], b.port, session, 0)
+	first, session := connect(req.Clients[0], a.port, nil, req.Pick)
+	second, _ := connect(req.Clients[1], b.port, session, 0)
 	a.settled(t)
 	defer a.mu.Unlock()
 	if b != a {
