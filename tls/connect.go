@@ -44,7 +44,8 @@ type ConnectOptions struct {
 	// (ERR_TLS_DH_PARAM_SIZE below it).
 	MinDHSize int
 	// PSKCallback returns the key and identity for the server's hint ("" when
-	// none, as on TLS 1.3); ok false means no PSK.
+	// none, as on TLS 1.3); ok false means no PSK. As in Node, the identity
+	// is sent up to its first NUL byte (OpenSSL takes a C string).
 	PSKCallback func(hint string) (psk []byte, identity string, ok bool)
 	// Timeout bounds the dial and the handshake; 0 means none.
 	Timeout time.Duration

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -33,7 +34,9 @@ import (
 const pskOracleScript = `
 const tls = require('tls');
 const net = require('net');
-const code = (e) => e.code ?? e.message;
+// The message of ERR_INVALID_ARG_VALUE (a PSK over OpenSSL's limits) is
+// compared too.
+const code = (e) => (e.code === 'ERR_INVALID_ARG_VALUE' ? e.code + ': ' + e.message : e.code ?? e.message);
 
 async function startServer(spec) {
   let server;
@@ -287,18 +290,23 @@ func FuzzPSK(f *testing.F) {
 		{pfTLS12 | pfNoHint, "client1", "", 32, 0},
 		{pfClientMin13, "client1", "HINT", 32, 0},
 		{pfTLS12 | pfClientMin13, "client1", "HINT", 32, 0},
-		{0, "client1", "HINT", 0, 0},                            // empty keys
-		{0, "client1", "HINT", 512, 0},                          // the longest key
-		{0, "client1", "HINT", 513, 0},                          // over OpenSSL's limit on both ends
-		{0, "client1", "HINT", 32, 513},                         // over it on the client
-		{0, "client1", "HINT", 513, 33},                         // over it on the server (the client sees the end first)
-		{pfTLS12, "client1", "HINT", 513, 0},                    // over it on the server, TLS 1.2
-		{0, string(bytes.Repeat([]byte("i"), 256)), "h", 32, 0}, // the longest identity
-		{0, string(bytes.Repeat([]byte("i"), 257)), "h", 32, 0}, // over OpenSSL's limit
+		{0, "client1", "HINT", 0, 0},                             // empty keys
+		{0, "client1", "HINT", 512, 0},                           // the longest key
+		{0, "client1", "HINT", 513, 0},                           // over OpenSSL's limit on both ends
+		{0, "client1", "HINT", 32, 513},                          // over it on the client
+		{0, "client1", "HINT", 513, 33},                          // over it on the server (the client sees the end first)
+		{pfTLS12, "client1", "HINT", 513, 0},                     // over it on the server, TLS 1.2
+		{0, string(bytes.Repeat([]byte("i"), 256)), "h", 32, 0},  // the longest identity
+		{0, string(bytes.Repeat([]byte("i"), 257)), "h", 32, 0},  // over OpenSSL's limit
+		{0, string(bytes.Repeat([]byte("i"), 257)), "h", 513, 0}, // and the key too: Node names the key
 		{pfTLS12, "é", "ü hint ☃", 32, 0},
 		// Found by the fuzzer: Node's hint is a C string, cut at a NUL.
 		{pfTLS12, "client1", "ab\x00cd", 32, 0},
 		{pfCert, "0", "\x00", 32, 0},
+		// Found by the fuzzer: the identity is a C string too.
+		{0, "ab\x00cd", "h", 32, 0},
+		{pfTLS12, "ab\x00cd", "h", 32, 0},
+		{pfTLS12, "\x00", "h", 32, 0},
 		{pfTLS12, "id", string(bytes.Repeat([]byte("h"), 200)), 32, 0},
 		{pfLevel2, "client1", "HINT", 32, 0},
 		{pfTLS12 | pfLevel2, "client1", "HINT", 16, 0},
@@ -392,9 +400,9 @@ func startGoPSKServer(t *testing.T, spec pskSpec) (*goPSKServer, string) {
 		_ = s.End()
 	})
 	if err != nil {
-		return nil, errCode(err)
+		return nil, pskErrCode(err)
 	}
-	srv.OnTLSClientError(func(err error, _ *tls.Socket) { seen <- &pskServer{Error: errCode(err)} })
+	srv.OnTLSClientError(func(err error, _ *tls.Socket) { seen <- &pskServer{Error: pskErrCode(err)} })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { ln.Close() })
@@ -432,6 +440,15 @@ func startGoPSKServer(t *testing.T, spec pskSpec) (*goPSKServer, string) {
 	}}, ""
 }
 
+// pskErrCode is errCode, with the message of ERR_INVALID_ARG_VALUE.
+func pskErrCode(err error) string {
+	var te *tls.Error
+	if errors.As(err, &te) && te.Code == "ERR_INVALID_ARG_VALUE" {
+		return te.Code + ": " + te.Message
+	}
+	return errCode(err)
+}
+
 // goPSKClient runs a nodetls client of FuzzPSK against port.
 func goPSKClient(t *testing.T, spec pskSpec, port int) pskReply {
 	co, err := parity.ConnectOptions(spec.Options)
@@ -455,7 +472,7 @@ func goPSKClient(t *testing.T, spec pskSpec, port int) pskReply {
 	calls := append([]string{}, hints...)
 	mu.Unlock()
 	if err != nil {
-		return pskReply{ClientError: errCode(err), Hints: calls}
+		return pskReply{ClientError: pskErrCode(err), Hints: calls}
 	}
 	defer c.Destroy()
 	r := &pskClient{Protocol: c.GetProtocol(), Cipher: c.GetCipher().Name}
@@ -463,7 +480,7 @@ func goPSKClient(t *testing.T, spec pskSpec, port int) pskReply {
 	data, err := io.ReadAll(c)
 	r.Data = string(data)
 	if err != nil {
-		r.After = errCode(err)
+		r.After = pskErrCode(err)
 	}
 	mu.Lock()
 	r.Hints = append([]string{}, hints...)

@@ -209,11 +209,16 @@ func (s *Socket) connConfig(servername string, alpn []string, session []byte, re
 				if !ok || psk == nil {
 					return "", nil, nil
 				}
+				// Node's order: the key's length, then the identity's.
+				if len(psk) > openssl.PSKMaxKeyLen {
+					return "", nil, errPSKTooLong("psk", psk)
+				}
 				if len(identity) > openssl.PSKMaxIdentityLen {
 					return "", nil, errPSKTooLong("identity", identity)
 				}
-				if len(psk) > openssl.PSKMaxKeyLen {
-					return "", nil, errPSKTooLong("psk", psk)
+				// OpenSSL takes the identity as a C string: it ends at a NUL.
+				if i := strings.IndexByte(identity, 0); i >= 0 {
+					identity = identity[:i]
 				}
 				return identity, psk, nil
 			}
