@@ -74,7 +74,9 @@ async function startServer(spec) {
   return {port: front.address().port, result: async () => {
     await marker;
     front.close();
-    return connected ? {...await serverSeen, identities: seen} : undefined;
+    if (!connected) return undefined;
+    const timeout = new Promise((resolve) => setTimeout(() => resolve({error: 'no secureConnection or tlsClientError in 10 s'}), 10000).unref());
+    return {...await Promise.race([serverSeen, timeout]), identities: seen};
   }};
 }
 
@@ -90,13 +92,14 @@ function connect(spec, port) {
       return {psk: Buffer.from(spec.key, 'hex'), identity: spec.identity};
     }};
     try {
-      c = tls.connect(options, () => {
+      c = tls.connect({...options, timeout: 10000}, () => {
         info = {protocol: c.getProtocol(), cipher: c.getCipher().name};
       });
     } catch (e) {
       resolve({clientError: code(e)});
       return;
     }
+    c.on('timeout', () => c.destroy(new Error('no progress for 10 s')));
     c.setEncoding('latin1');
     c.on('data', (d) => { data += d; });
     // A connection that ends before secureConnect also emits an error
@@ -466,7 +469,7 @@ func goPSKClient(t *testing.T, spec pskSpec, port int) pskReply {
 		}
 		return key, spec.Identity, true
 	}
-	co.Host, co.Port = "127.0.0.1", port
+	co.Host, co.Port, co.Timeout = "127.0.0.1", port, 10*time.Second
 	c, err := tls.Connect(co)
 	mu.Lock()
 	calls := append([]string{}, hints...)

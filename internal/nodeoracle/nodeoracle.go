@@ -6,11 +6,14 @@ package nodeoracle
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nodetls/nodetls/internal/peers"
 	"github.com/stretchr/testify/require"
@@ -36,6 +39,9 @@ type Oracle struct {
 const loop = `
 process.stdin.setEncoding('utf8');
 let buf = '';
+// The end of stdin ends node even when a script left servers listening (a
+// test binary that was killed leaves no node behind).
+process.stdin.on('end', () => process.exit(0));
 process.stdin.on('data', (chunk) => {
   buf += chunk;
   let nl;
@@ -73,6 +79,9 @@ func Start(t testing.TB, script string) *Oracle {
 
 func (o *Oracle) waitExit() { o.wait.Do(func() { o.err = o.cmd.Wait() }) }
 
+// AnswerTimeout bounds the wait for one answer.
+var AnswerTimeout = time.Minute
+
 // Ask sends req to node and decodes its answer into reply.
 func (o *Oracle) Ask(t testing.TB, req, reply any) {
 	t.Helper()
@@ -80,6 +89,14 @@ func (o *Oracle) Ask(t testing.TB, req, reply any) {
 	require.NoError(t, err)
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	// An answer that never comes (a script waiting for an event that does
+	// not happen) fails the test instead of hanging it.
+	var hung atomic.Bool
+	timer := time.AfterFunc(AnswerTimeout, func() {
+		hung.Store(true)
+		_ = o.cmd.Process.Kill()
+	})
+	defer timer.Stop()
 	_, err = o.stdin.Write(append(data, '\n'))
 	var line []byte
 	if err == nil {
@@ -89,7 +106,10 @@ func (o *Oracle) Ask(t testing.TB, req, reply any) {
 		// node has died (or is dying): its stderr says why.
 		_ = o.cmd.Process.Kill()
 		o.waitExit()
-		t.Fatalf("node oracle: %v (exit: %v)\nrequest: %s\nstderr:\n%s", err, o.err, data, o.stderr.String())
+		if hung.Load() {
+			err = fmt.Errorf("no answer in %v: %w", AnswerTimeout, err)
+		}
+		t.Fatalf("node oracle: %v (exit: %v)\nrequest: %.4000s\nstderr:\n%s", err, o.err, data, o.stderr.String())
 	}
 	require.NoError(t, json.Unmarshal(line, reply), "node replied %q", line)
 }
