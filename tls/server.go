@@ -34,7 +34,8 @@ type ServerOptions struct {
 	ALPNProtocols []string
 	// ALPNCallback picks the protocol itself (Node's ALPNCallback({servername,
 	// protocols})): return one of protocols, or false to refuse the
-	// handshake. It cannot be combined with ALPNProtocols.
+	// handshake. It cannot be combined with ALPNProtocols (not even an
+	// empty, non-nil list: Node's [] counts).
 	ALPNCallback func(servername string, protocols []string) (string, bool)
 	// ALPNSocketCallback is ALPNCallback with the socket being negotiated
 	// (Node's `this` in ALPNCallback), e.g. to call SetKeyCert on it. Set at
@@ -99,7 +100,8 @@ func CreateServer(opts ServerOptions, onSecureConnection func(*Socket)) (*Server
 	if opts.ALPNCallback != nil && opts.ALPNSocketCallback != nil {
 		return nil, errInvalidArgValue("options.ALPNSocketCallback", "function", "cannot be combined with ALPNCallback")
 	}
-	if (opts.ALPNCallback != nil || opts.ALPNSocketCallback != nil) && len(opts.ALPNProtocols) > 0 {
+	// Node's test is truthiness: an empty list ([]) counts, a missing one not.
+	if (opts.ALPNCallback != nil || opts.ALPNSocketCallback != nil) && opts.ALPNProtocols != nil {
 		return nil, newError("ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS", "The ALPNCallback and ALPNProtocols TLS options are mutually exclusive")
 	}
 	if opts.HandshakeTimeout < 0 {
