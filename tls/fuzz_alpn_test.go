@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -18,26 +17,21 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// alpnOracleScript runs node's side of FuzzALPN. A request's server is
-// {key, cert, protocols (hex), mode}: mode 0 gives createServer
+// alpnOracleScript is node's side of FuzzALPN (pairingOracleJS). A server
+// spec is {key, cert, protocols (hex), mode}: mode 0 gives createServer
 // ALPNProtocols; 1 and 2 an ALPNCallback that returns the first or the last
 // name offered; 3 one that returns the server's first name (latin1) whether
 // offered or not; 4 one that returns undefined; 5 both ALPNProtocols and
 // ALPNCallback; 6 neither; 7 a callback that returns the server's first name
-// when it is offered and undefined otherwise. Its client is {protocols
-// (hex), servername}. The ops are FuzzPSK's: pair, listen, result, connect.
-const alpnOracleScript = `
-const tls = require('tls');
-const net = require('net');
-const code = (e) => e.code ?? e.message;
-const str = (v) => (typeof v === 'string' ? v : '');
+// when it is offered and undefined otherwise. A client spec is {protocols
+// (hex), servername}.
+const alpnOracleScript = pairingOracleJS + `
 // Node 20 takes names of any bytes in one Buffer, in the wire format (an
 // array may hold strings only).
 const wire = (names) => Buffer.concat(names.flatMap((n) => [Buffer.from([n.length]), n]));
 
 async function startServer(spec) {
   let server;
-  let connected = false;
   let serverDone;
   const calls = [];
   const serverSeen = new Promise((resolve) => { serverDone = resolve; });
@@ -70,25 +64,8 @@ async function startServer(spec) {
     return {serverError: code(e)};
   }
   server.on('tlsClientError', (e) => serverDone({error: code(e)}));
-  let markerSeen;
-  const marker = new Promise((resolve) => { markerSeen = resolve; });
-  const front = net.createServer((sock) => {
-    if (sock.remoteAddress === '127.0.0.2') {
-      sock.destroy();
-      markerSeen();
-      return;
-    }
-    connected = true;
-    server.emit('connection', sock);
-  });
-  await new Promise((resolve) => front.listen(0, '127.0.0.1', resolve));
-  return {port: front.address().port, result: async () => {
-    await marker;
-    front.close();
-    if (!connected) return undefined;
-    const timeout = new Promise((resolve) => setTimeout(() => resolve({error: 'no secureConnection or tlsClientError in 10 s'}), 10000).unref());
-    return {...await Promise.race([serverSeen, timeout]), calls};
-  }};
+  const f = await front(server);
+  return {port: f.port, result: async () => ((await f.done()) ? {...await reported(serverSeen), calls} : undefined)};
 }
 
 function connect(spec, port) {
@@ -112,31 +89,6 @@ function connect(spec, port) {
     c.on('error', (e) => resolve(info ? {client: {...info, data, after: code(e)}} : {clientError: code(e)}));
     c.on('close', () => resolve({clientError: 'closed without an error'}));
   });
-}
-
-let listening;
-async function answer(req) {
-  switch (req.op) {
-    case 'pair': {
-      const s = await startServer(req.server);
-      if (s.serverError) return s;
-      const reply = await connect(req.client, s.port);
-      net.connect({port: s.port, host: '127.0.0.1', localAddress: '127.0.0.2'}).on('error', () => {});
-      const seen = await s.result();
-      if (seen) reply.server = seen;
-      return reply;
-    }
-    case 'listen':
-      listening = await startServer(req.server);
-      return listening.serverError ? listening : {port: listening.port};
-    case 'result': {
-      const seen = await listening.result();
-      return seen ? {server: seen} : {};
-    }
-    case 'connect':
-      return connect(req.client, req.port);
-  }
-  throw new Error('unknown op ' + req.op);
 }
 `
 
@@ -264,38 +216,14 @@ func FuzzALPN(f *testing.F) {
 			}
 		}
 
-		srv, serverError := startGoALPNServer(t, server)
-		if serverError != "" {
-			check("nodetls's client and server", alpnReply{ServerError: serverError})
-			return
-		}
-		got := goALPNClient(t, client, srv.port)
-		sendMarker(t, srv.port)
-		got.Server = srv.result()
-		check("nodetls's client and server", got)
-
-		srv, _ = startGoALPNServer(t, server)
-		got = alpnReply{}
-		oracle.Ask(t, map[string]any{"op": "connect", "client": client, "port": srv.port}, &got)
-		require.Empty(t, got.OracleError)
-		sendMarker(t, srv.port)
-		got.Server = srv.result()
-		check("node's client, nodetls's server", got)
-
-		var listening struct {
-			Port        int    `json:"port"`
-			OracleError string `json:"oracleError"`
-		}
-		oracle.Ask(t, map[string]any{"op": "listen", "server": server}, &listening)
-		require.Empty(t, listening.OracleError)
-		require.NotZero(t, listening.Port, "node's server did not start where nodetls's did")
-		got = goALPNClient(t, client, listening.Port)
-		sendMarker(t, listening.Port)
-		var seen alpnReply
-		oracle.Ask(t, map[string]any{"op": "result"}, &seen)
-		require.Empty(t, seen.OracleError)
-		got.Server = seen.Server
-		check("nodetls's client, node's server", got)
+		pairings[alpnReply, alpnServer]{
+			oracle: oracle, server: server, client: client,
+			startGo:    func() (int, func() *alpnServer, string) { return startGoALPNServer(t, server) },
+			goClient:   func(port int) alpnReply { return goALPNClient(t, client, port) },
+			withServer: func(r alpnReply, s *alpnServer) alpnReply { r.Server = s; return r },
+			withError:  func(e string) alpnReply { return alpnReply{ServerError: e} },
+			check:      check,
+		}.run(t)
 	})
 }
 
@@ -309,15 +237,9 @@ func unhexNames(t *testing.T, hexes []string) [][]byte {
 	return out
 }
 
-// goALPNServer is a nodetls server of FuzzALPN: it listens on port, and
-// result is its view once sendMarker has been called, or nil when no client
-// came.
-type goALPNServer struct {
-	port   int
-	result func() *alpnServer
-}
-
-func startGoALPNServer(t *testing.T, spec alpnServerSpec) (*goALPNServer, string) {
+// startGoALPNServer is a nodetls server of FuzzALPN behind a front: its
+// port and result, or the error of its options.
+func startGoALPNServer(t *testing.T, spec alpnServerSpec) (int, func() *alpnServer, string) {
 	names := unhexNames(t, spec.Protocols)
 	so := tls.ServerOptions{SecureContextOptions: tls.SecureContextOptions{Key: []byte(spec.Key), Cert: []byte(spec.Cert)}}
 	if spec.Mode == 0 || spec.Mode == 5 {
@@ -362,44 +284,19 @@ func startGoALPNServer(t *testing.T, spec alpnServerSpec) (*goALPNServer, string
 		_ = s.End()
 	})
 	if err != nil {
-		return nil, errCode(err)
+		return 0, nil, errCode(err)
 	}
 	srv.OnTLSClientError(func(err error, _ *tls.Socket) { seen <- &alpnServer{Error: errCode(err)} })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	marker := make(chan bool, 1)
-	go func() {
-		connected := false
-		for {
-			raw, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if raw.RemoteAddr().(*net.TCPAddr).IP.Equal(net.IPv4(127, 0, 0, 2)) {
-				raw.Close()
-				marker <- connected
-				continue
-			}
-			connected = true
-			srv.Emit(raw)
-		}
-	}()
-	return &goALPNServer{port: ln.Addr().(*net.TCPAddr).Port, result: func() *alpnServer {
-		if !<-marker {
-			return nil
-		}
-		select {
-		case r := <-seen:
+	f := startGoFront(t, srv)
+	return f.port, func() *alpnServer {
+		r := goFrontResult(t, f, seen)
+		if r != nil {
 			mu.Lock()
 			defer mu.Unlock()
 			r.Calls = append([]alpnCall{}, calls...)
-			return r
-		case <-time.After(10 * time.Second):
-			t.Fatal("the server saw a connection but reported neither secureConnection nor tlsClientError")
-			return nil
 		}
-	}}, ""
+		return r
+	}, ""
 }
 
 // goALPNClient runs a nodetls client of FuzzALPN against port.

@@ -3,7 +3,6 @@ package tls_test
 import (
 	"encoding/json"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -17,36 +16,20 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// negotiationOracleScript runs node servers and clients for FuzzNegotiation.
-// {op: 'pair', server, client} (createServer and connect options) is
-// answered with what a node server and a node client holding them see of
-// one connection between them: negotiationReply's fields. The server writes
-// "hi" and ends on its secureConnection; the client reads until the end or
-// an error. For the mixed pairs, {op: 'listen', server} starts a node server
-// ({port} or {serverError}), and {op: 'result'} answers {server} with what
-// it saw once the test has sent the marker connection; {op: 'connect',
-// client, port} runs a node client against the test's server.
-const negotiationOracleScript = `
-const tls = require('tls');
-const net = require('net');
-const code = (e) => e.code ?? e.message;
-const str = (v) => (typeof v === 'string' ? v : '');
-
+// negotiationOracleScript is node's side of FuzzNegotiation
+// (pairingOracleJS): server and client specs are createServer and connect
+// options. The server writes "hi" and ends on its secureConnection; the
+// client reads until the end or an error.
+const negotiationOracleScript = pairingOracleJS + `
 // A failed setECDHCurve leaves OpenSSL's error on the queue, and node's
 // next OpenSSL error would report it (ERR_SSL_PASSED_INVALID_ARGUMENT for a
 // cipher string that matches nothing): a failure that reports the queue
 // clears it.
 const drain = () => { try { tls.createSecureContext({ciphers: '-ALL'}); } catch (e) {} };
 
-// startServer is {serverError}, or {port, result}: result() waits for the
-// marker connection from 127.0.0.2, which the test makes when its client
-// is done, and is the server's view, or undefined when no client came
-// (connections are accepted in order; a net server hands the TLS server
-// the others).
 async function startServer(options) {
   drain();
   let server;
-  let connected = false;
   let serverDone;
   const serverSeen = new Promise((resolve) => { serverDone = resolve; });
   try {
@@ -62,26 +45,10 @@ async function startServer(options) {
     return {serverError: code(e)};
   }
   server.on('tlsClientError', (e) => serverDone({error: code(e)}));
-  let markerSeen;
-  const marker = new Promise((resolve) => { markerSeen = resolve; });
-  const front = net.createServer((sock) => {
-    if (sock.remoteAddress === '127.0.0.2') {
-      sock.destroy();
-      markerSeen();
-      return;
-    }
-    connected = true;
-    server.emit('connection', sock);
-  });
-  await new Promise((resolve) => front.listen(0, '127.0.0.1', resolve));
-  return {port: front.address().port, result: async () => {
-    await marker;
-    front.close();
-    return connected ? await serverSeen : undefined;
-  }};
+  const f = await front(server);
+  return {port: f.port, result: async () => ((await f.done()) ? reported(serverSeen) : undefined)};
 }
 
-// connect is {clientError} or {client}.
 function connect(options, port) {
   drain();
   return new Promise((resolve) => {
@@ -89,7 +56,7 @@ function connect(options, port) {
     let info;
     let data = '';
     try {
-      c = tls.connect({...options, host: '127.0.0.1', port}, () => {
+      c = tls.connect({...options, host: '127.0.0.1', port, timeout: 10000}, () => {
         const ci = c.getCipher();
         const eph = c.getEphemeralKeyInfo() || {};
         info = {protocol: c.getProtocol(), cipher: ci.name, standardName: ci.standardName, version: ci.version,
@@ -101,6 +68,7 @@ function connect(options, port) {
       resolve({clientError: code(e)});
       return;
     }
+    c.on('timeout', () => c.destroy(new Error('no progress for 10 s')));
     c.setEncoding('latin1');
     c.on('data', (d) => { data += d; });
     // A connection that ends before secureConnect also emits an error
@@ -109,31 +77,6 @@ function connect(options, port) {
     c.on('error', (e) => resolve(info ? {client: {...info, data, after: code(e)}} : {clientError: code(e)}));
     c.on('close', () => resolve({clientError: 'closed without an error'}));
   });
-}
-
-let listening;
-async function answer(req) {
-  switch (req.op) {
-    case 'pair': {
-      const s = await startServer(req.server);
-      if (s.serverError) return s;
-      const reply = await connect(req.client, s.port);
-      net.connect({port: s.port, host: '127.0.0.1', localAddress: '127.0.0.2'}).on('error', () => {});
-      const seen = await s.result();
-      if (seen) reply.server = seen;
-      return reply;
-    }
-    case 'listen':
-      listening = await startServer(req.server);
-      return listening.serverError ? listening : {port: listening.port};
-    case 'result': {
-      const seen = await listening.result();
-      return seen ? {server: seen} : {};
-    }
-    case 'connect':
-      return connect(req.client, req.port);
-  }
-  throw new Error('unknown op ' + req.op);
 }
 `
 
@@ -407,41 +350,17 @@ func FuzzNegotiation(f *testing.F) {
 			}
 		}
 
-		// A nodetls client and server.
-		srv, serverError := startGoNegotiationServer(t, server)
-		if serverError != "" {
-			check("nodetls's client and server", negotiationReply{ServerError: serverError})
-			return
-		}
-		got := goNegotiationClient(t, client, srv.port)
-		sendMarker(t, srv.port)
-		got.Server = srv.result()
-		check("nodetls's client and server", got)
-
-		// node's client, nodetls's server.
-		srv, _ = startGoNegotiationServer(t, server)
-		got = negotiationReply{}
-		oracle.Ask(t, map[string]any{"op": "connect", "client": client, "port": srv.port}, &got)
-		require.Empty(t, got.OracleError)
-		sendMarker(t, srv.port)
-		got.Server = srv.result()
-		check("node's client, nodetls's server", got)
-
-		// nodetls's client, node's server.
-		var listening struct {
-			Port        int    `json:"port"`
-			OracleError string `json:"oracleError"`
-		}
-		oracle.Ask(t, map[string]any{"op": "listen", "server": server}, &listening)
-		require.Empty(t, listening.OracleError)
-		require.NotZero(t, listening.Port, "node's server did not start where nodetls's did")
-		got = goNegotiationClient(t, client, listening.Port)
-		sendMarker(t, listening.Port)
-		var seen negotiationReply
-		oracle.Ask(t, map[string]any{"op": "result"}, &seen)
-		require.Empty(t, seen.OracleError)
-		got.Server = seen.Server
-		check("nodetls's client, node's server", got)
+		pairings[negotiationReply, negotiationServer]{
+			oracle: oracle, server: server, client: client,
+			startGo:  func() (int, func() *negotiationServer, string) { return startGoNegotiationServer(t, server) },
+			goClient: func(port int) negotiationReply { return goNegotiationClient(t, client, port) },
+			withServer: func(r negotiationReply, s *negotiationServer) negotiationReply {
+				r.Server = s
+				return r
+			},
+			withError: func(e string) negotiationReply { return negotiationReply{ServerError: e} },
+			check:     check,
+		}.run(t)
 	})
 }
 
@@ -471,17 +390,10 @@ func redactPEM(m map[string]any) map[string]any {
 	return out
 }
 
-// goNegotiationServer is a nodetls server for FuzzNegotiation, as the
-// oracle's startServer: it listens on port, and result is its view once
-// sendMarker has been called, or nil when no client came.
-type goNegotiationServer struct {
-	port   int
-	result func() *negotiationServer
-}
-
 // startGoNegotiationServer is a nodetls server holding options (node's
-// createServer options), or the error of CreateServer's options.
-func startGoNegotiationServer(t *testing.T, options map[string]any) (*goNegotiationServer, string) {
+// createServer options) behind a front: its port and result, or the error
+// of CreateServer's options.
+func startGoNegotiationServer(t *testing.T, options map[string]any) (int, func() *negotiationServer, string) {
 	so, err := parity.ServerOptions(options)
 	require.NoError(t, err)
 	seen := make(chan *negotiationServer, 1)
@@ -496,53 +408,11 @@ func startGoNegotiationServer(t *testing.T, options map[string]any) (*goNegotiat
 		_ = s.End()
 	})
 	if err != nil {
-		return nil, errCode(err)
+		return 0, nil, errCode(err)
 	}
 	srv.OnTLSClientError(func(err error, _ *tls.Socket) { seen <- &negotiationServer{Error: errCode(err)} })
-	// The test accepts the connections and hands them to the server, so
-	// that the marker connection from 127.0.0.2 shows whether the client had
-	// connected (connections are accepted in order).
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	marker := make(chan bool, 1)
-	go func() {
-		connected := false
-		for {
-			raw, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if raw.RemoteAddr().(*net.TCPAddr).IP.Equal(net.IPv4(127, 0, 0, 2)) {
-				raw.Close()
-				marker <- connected
-				continue
-			}
-			connected = true
-			srv.Emit(raw)
-		}
-	}()
-	return &goNegotiationServer{port: ln.Addr().(*net.TCPAddr).Port, result: func() *negotiationServer {
-		if !<-marker {
-			return nil
-		}
-		select {
-		case r := <-seen:
-			return r
-		case <-time.After(10 * time.Second):
-			t.Fatal("the server saw a connection but reported neither secureConnection nor tlsClientError")
-			return nil
-		}
-	}}, ""
-}
-
-// sendMarker connects to port from 127.0.0.2 and closes: the marker that
-// tells a FuzzNegotiation server its client is done.
-func sendMarker(t *testing.T, port int) {
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
-	m, err := d.Dial("tcp", net.JoinHostPort("127.0.0.1", itoa(port)))
-	require.NoError(t, err)
-	m.Close()
+	f := startGoFront(t, srv)
+	return f.port, func() *negotiationServer { return goFrontResult(t, f, seen) }, ""
 }
 
 // goNegotiationClient runs a nodetls client holding options (node's connect
@@ -550,7 +420,7 @@ func sendMarker(t *testing.T, port int) {
 func goNegotiationClient(t *testing.T, options map[string]any, port int) negotiationReply {
 	co, err := parity.ConnectOptions(options)
 	require.NoError(t, err)
-	co.Host, co.Port = "127.0.0.1", port
+	co.Host, co.Port, co.Timeout = "127.0.0.1", port, 10*time.Second
 	c, err := tls.Connect(co)
 	if err != nil {
 		return negotiationReply{ClientError: errCode(err)}

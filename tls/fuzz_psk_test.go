@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -19,28 +18,21 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// pskOracleScript runs node's side of FuzzPSK. A request's server is
-// {options, identity, key, mode}: createServer options (the fuzz's ciphers,
-// versions, hint, certificate) and a pskCallback that returns key (hex)
-// for identity (mode 0), null (1) or key for any identity (2); its client is
-// {options, identity, key, none}: connect options and a pskCallback that
-// returns {psk: key, identity}, or null when none. The server writes "hi"
-// and ends on its secureConnection; the client reads until the end.
-// {op: 'pair'} answers what a node server and client see of a connection
-// between them (pskReply); {op: 'listen'} starts a node server ({port} or
-// {serverError}) and {op: 'result'} answers {server} once the test has sent
-// the marker connection (from 127.0.0.2); {op: 'connect', port} runs a node
-// client against the test's server.
-const pskOracleScript = `
-const tls = require('tls');
-const net = require('net');
+// pskOracleScript is node's side of FuzzPSK (pairingOracleJS). A server
+// spec is {options, identity, key, mode}: createServer options (the fuzz's
+// ciphers, versions, hint, certificate) and a pskCallback that returns key
+// (hex) for identity (mode 0), null (1) or key for any identity (2); a
+// client spec is {options, identity, key, none}: connect options and a
+// pskCallback that returns {psk: key, identity}, or null when none. The
+// server writes "hi" and ends on its secureConnection; the client reads
+// until the end.
+const pskOracleScript = pairingOracleJS + `
 // The message of ERR_INVALID_ARG_VALUE (a PSK over OpenSSL's limits) is
 // compared too.
-const code = (e) => (e.code === 'ERR_INVALID_ARG_VALUE' ? e.code + ': ' + e.message : e.code ?? e.message);
+code = (e) => (e.code === 'ERR_INVALID_ARG_VALUE' ? e.code + ': ' + e.message : e.code ?? e.message);
 
 async function startServer(spec) {
   let server;
-  let connected = false;
   let serverDone;
   const seen = [];
   const serverSeen = new Promise((resolve) => { serverDone = resolve; });
@@ -59,25 +51,8 @@ async function startServer(spec) {
     return {serverError: code(e)};
   }
   server.on('tlsClientError', (e) => serverDone({error: code(e)}));
-  let markerSeen;
-  const marker = new Promise((resolve) => { markerSeen = resolve; });
-  const front = net.createServer((sock) => {
-    if (sock.remoteAddress === '127.0.0.2') {
-      sock.destroy();
-      markerSeen();
-      return;
-    }
-    connected = true;
-    server.emit('connection', sock);
-  });
-  await new Promise((resolve) => front.listen(0, '127.0.0.1', resolve));
-  return {port: front.address().port, result: async () => {
-    await marker;
-    front.close();
-    if (!connected) return undefined;
-    const timeout = new Promise((resolve) => setTimeout(() => resolve({error: 'no secureConnection or tlsClientError in 10 s'}), 10000).unref());
-    return {...await Promise.race([serverSeen, timeout]), identities: seen};
-  }};
+  const f = await front(server);
+  return {port: f.port, result: async () => ((await f.done()) ? {...await reported(serverSeen), identities: seen} : undefined)};
 }
 
 function connect(spec, port) {
@@ -108,31 +83,6 @@ function connect(spec, port) {
     c.on('error', (e) => resolve(info ? {client: {...info, data, hints, after: code(e)}} : {clientError: code(e), hints}));
     c.on('close', () => resolve({clientError: 'closed without an error', hints}));
   });
-}
-
-let listening;
-async function answer(req) {
-  switch (req.op) {
-    case 'pair': {
-      const s = await startServer(req.server);
-      if (s.serverError) return s;
-      const reply = await connect(req.client, s.port);
-      net.connect({port: s.port, host: '127.0.0.1', localAddress: '127.0.0.2'}).on('error', () => {});
-      const seen = await s.result();
-      if (seen) reply.server = seen;
-      return reply;
-    }
-    case 'listen':
-      listening = await startServer(req.server);
-      return listening.serverError ? listening : {port: listening.port};
-    case 'result': {
-      const seen = await listening.result();
-      return seen ? {server: seen} : {};
-    }
-    case 'connect':
-      return connect(req.client, req.port);
-  }
-  throw new Error('unknown op ' + req.op);
 }
 `
 
@@ -337,50 +287,20 @@ func FuzzPSK(f *testing.F) {
 			}
 		}
 
-		srv, serverError := startGoPSKServer(t, server)
-		if serverError != "" {
-			check("nodetls's client and server", pskReply{ServerError: serverError})
-			return
-		}
-		got := goPSKClient(t, client, srv.port)
-		sendMarker(t, srv.port)
-		got.Server = srv.result()
-		check("nodetls's client and server", got)
-
-		srv, _ = startGoPSKServer(t, server)
-		got = pskReply{}
-		oracle.Ask(t, map[string]any{"op": "connect", "client": client, "port": srv.port}, &got)
-		require.Empty(t, got.OracleError)
-		sendMarker(t, srv.port)
-		got.Server = srv.result()
-		check("node's client, nodetls's server", got)
-
-		var listening struct {
-			Port        int    `json:"port"`
-			OracleError string `json:"oracleError"`
-		}
-		oracle.Ask(t, map[string]any{"op": "listen", "server": server}, &listening)
-		require.Empty(t, listening.OracleError)
-		require.NotZero(t, listening.Port, "node's server did not start where nodetls's did")
-		got = goPSKClient(t, client, listening.Port)
-		sendMarker(t, listening.Port)
-		var seen pskReply
-		oracle.Ask(t, map[string]any{"op": "result"}, &seen)
-		require.Empty(t, seen.OracleError)
-		got.Server = seen.Server
-		check("nodetls's client, node's server", got)
+		pairings[pskReply, pskServer]{
+			oracle: oracle, server: server, client: client,
+			startGo:    func() (int, func() *pskServer, string) { return startGoPSKServer(t, server) },
+			goClient:   func(port int) pskReply { return goPSKClient(t, client, port) },
+			withServer: func(r pskReply, s *pskServer) pskReply { r.Server = s; return r },
+			withError:  func(e string) pskReply { return pskReply{ServerError: e} },
+			check:      check,
+		}.run(t)
 	})
 }
 
-// goPSKServer is a nodetls server of FuzzPSK: it listens on port, and
-// result is its view once sendMarker has been called, or nil when no client
-// came.
-type goPSKServer struct {
-	port   int
-	result func() *pskServer
-}
-
-func startGoPSKServer(t *testing.T, spec pskSpec) (*goPSKServer, string) {
+// startGoPSKServer is a nodetls server of FuzzPSK behind a front: its
+// port and result, or the error of its options.
+func startGoPSKServer(t *testing.T, spec pskSpec) (int, func() *pskServer, string) {
 	so, err := parity.ServerOptions(spec.Options)
 	require.NoError(t, err)
 	key, err := hex.DecodeString(spec.Key)
@@ -403,44 +323,19 @@ func startGoPSKServer(t *testing.T, spec pskSpec) (*goPSKServer, string) {
 		_ = s.End()
 	})
 	if err != nil {
-		return nil, pskErrCode(err)
+		return 0, nil, pskErrCode(err)
 	}
 	srv.OnTLSClientError(func(err error, _ *tls.Socket) { seen <- &pskServer{Error: pskErrCode(err)} })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	marker := make(chan bool, 1)
-	go func() {
-		connected := false
-		for {
-			raw, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if raw.RemoteAddr().(*net.TCPAddr).IP.Equal(net.IPv4(127, 0, 0, 2)) {
-				raw.Close()
-				marker <- connected
-				continue
-			}
-			connected = true
-			srv.Emit(raw)
-		}
-	}()
-	return &goPSKServer{port: ln.Addr().(*net.TCPAddr).Port, result: func() *pskServer {
-		if !<-marker {
-			return nil
-		}
-		select {
-		case r := <-seen:
+	f := startGoFront(t, srv)
+	return f.port, func() *pskServer {
+		r := goFrontResult(t, f, seen)
+		if r != nil {
 			mu.Lock()
 			defer mu.Unlock()
 			r.Identities = append([]string{}, identities...)
-			return r
-		case <-time.After(10 * time.Second):
-			t.Fatal("the server saw a connection but reported neither secureConnection nor tlsClientError")
-			return nil
 		}
-	}}, ""
+		return r
+	}, ""
 }
 
 // pskErrCode is errCode, with the message of ERR_INVALID_ARG_VALUE.
