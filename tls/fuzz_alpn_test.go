@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"sync"
 	"testing"
 	"time"
@@ -31,10 +30,7 @@ const alpnOracleScript = pairingOracleJS + `
 const wire = (names) => Buffer.concat(names.flatMap((n) => [Buffer.from([n.length]), n]));
 
 async function startServer(spec) {
-  let server;
-  let serverDone;
   const calls = [];
-  const serverSeen = new Promise((resolve) => { serverDone = resolve; });
   const names = spec.protocols.map((h) => Buffer.from(h, 'hex'));
   const options = {key: spec.key, cert: spec.cert};
   if (spec.mode === 0 || spec.mode === 5) options.ALPNProtocols = wire(names);
@@ -54,41 +50,14 @@ async function startServer(spec) {
       return protocols[0];
     };
   }
-  try {
-    server = tls.createServer(options, (s) => {
-      serverDone({alpn: str(s.alpnProtocol)});
-      s.on('error', () => {});
-      s.end('hi');
-    });
-  } catch (e) {
-    return {serverError: code(e)};
-  }
-  server.on('tlsClientError', (e) => serverDone({error: code(e)}));
-  const f = await front(server);
-  return {port: f.port, result: async () => ((await f.done()) ? {...await reported(serverSeen), calls} : undefined)};
+  return listen(options, (s) => ({alpn: str(s.alpnProtocol)}), () => ({calls}));
 }
 
 function connect(spec, port) {
-  return new Promise((resolve) => {
-    let c;
-    let info;
-    let data = '';
-    const options = {host: '127.0.0.1', port, rejectUnauthorized: false, timeout: 10000,
-      ALPNProtocols: wire(spec.protocols.map((h) => Buffer.from(h, 'hex')))};
-    if (spec.servername) options.servername = spec.servername;
-    try {
-      c = tls.connect(options, () => { info = {alpn: str(c.alpnProtocol)}; });
-    } catch (e) {
-      resolve({clientError: code(e)});
-      return;
-    }
-    c.on('timeout', () => c.destroy(new Error('no progress for 10 s')));
-    c.setEncoding('latin1');
-    c.on('data', (d) => { data += d; });
-    c.on('end', () => { if (info) resolve({client: {...info, data}}); });
-    c.on('error', (e) => resolve(info ? {client: {...info, data, after: code(e)}} : {clientError: code(e)}));
-    c.on('close', () => resolve({clientError: 'closed without an error'}));
-  });
+  const options = {host: '127.0.0.1', port, rejectUnauthorized: false,
+    ALPNProtocols: wire(spec.protocols.map((h) => Buffer.from(h, 'hex')))};
+  if (spec.servername) options.servername = spec.servername;
+  return client(options, (c) => ({alpn: str(c.alpnProtocol)}));
 }
 `
 
@@ -312,11 +281,6 @@ func goALPNClient(t *testing.T, spec alpnClientSpec, port int) alpnReply {
 	}
 	defer c.Destroy()
 	r := &alpnClient{ALPN: c.ALPNProtocol()}
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
-	data, err := io.ReadAll(c)
-	r.Data = string(data)
-	if err != nil {
-		r.After = errCode(err)
-	}
+	r.Data, r.After = readToEnd(t, c, errCode)
 	return alpnReply{Client: r}
 }

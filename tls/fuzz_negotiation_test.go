@@ -2,7 +2,6 @@ package tls_test
 
 import (
 	"encoding/json"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -29,53 +28,18 @@ const drain = () => { try { tls.createSecureContext({ciphers: '-ALL'}); } catch 
 
 async function startServer(options) {
   drain();
-  let server;
-  let serverDone;
-  const serverSeen = new Promise((resolve) => { serverDone = resolve; });
-  try {
-    server = tls.createServer(options, (s) => {
-      const c = s.getCipher();
-      serverDone({protocol: s.getProtocol(), cipher: c.name, alpn: str(s.alpnProtocol),
-        servername: str(s.servername), authorized: s.authorized,
-        authorizationError: str(s.authorizationError)});
-      s.on('error', () => {});
-      s.end('hi');
-    });
-  } catch (e) {
-    return {serverError: code(e)};
-  }
-  server.on('tlsClientError', (e) => serverDone({error: code(e)}));
-  const f = await front(server);
-  return {port: f.port, result: async () => ((await f.done()) ? reported(serverSeen) : undefined)};
+  return listen(options, (s) => ({protocol: s.getProtocol(), cipher: s.getCipher().name, alpn: str(s.alpnProtocol),
+    servername: str(s.servername), authorized: s.authorized, authorizationError: str(s.authorizationError)}));
 }
 
 function connect(options, port) {
   drain();
-  return new Promise((resolve) => {
-    let c;
-    let info;
-    let data = '';
-    try {
-      c = tls.connect({...options, host: '127.0.0.1', port, timeout: 10000}, () => {
-        const ci = c.getCipher();
-        const eph = c.getEphemeralKeyInfo() || {};
-        info = {protocol: c.getProtocol(), cipher: ci.name, standardName: ci.standardName, version: ci.version,
-          alpn: str(c.alpnProtocol), authorized: c.authorized,
-          authorizationError: str(c.authorizationError),
-          ephemeral: [eph.type ?? '', eph.name ?? '', eph.size ?? 0].join('/')};
-      });
-    } catch (e) {
-      resolve({clientError: code(e)});
-      return;
-    }
-    c.on('timeout', () => c.destroy(new Error('no progress for 10 s')));
-    c.setEncoding('latin1');
-    c.on('data', (d) => { data += d; });
-    // A connection that ends before secureConnect also emits an error
-    // (ECONNRESET) after 'end'.
-    c.on('end', () => { if (info) resolve({client: {...info, data}}); });
-    c.on('error', (e) => resolve(info ? {client: {...info, data, after: code(e)}} : {clientError: code(e)}));
-    c.on('close', () => resolve({clientError: 'closed without an error'}));
+  return client({...options, host: '127.0.0.1', port}, (c) => {
+    const ci = c.getCipher();
+    const eph = c.getEphemeralKeyInfo() || {};
+    return {protocol: c.getProtocol(), cipher: ci.name, standardName: ci.standardName, version: ci.version,
+      alpn: str(c.alpnProtocol), authorized: c.authorized, authorizationError: str(c.authorizationError),
+      ephemeral: [eph.type ?? '', eph.name ?? '', eph.size ?? 0].join('/')};
   });
 }
 `
@@ -434,11 +398,6 @@ func goNegotiationClient(t *testing.T, options map[string]any, port int) negotia
 	if err := c.AuthorizationError(); err != nil {
 		r.AuthorizationError = errCode(err)
 	}
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
-	data, err := io.ReadAll(c)
-	r.Data = string(data)
-	if err != nil {
-		r.After = errCode(err)
-	}
+	r.Data, r.After = readToEnd(t, c, errCode)
 	return negotiationReply{Client: r}
 }

@@ -1,6 +1,7 @@
 package tls_test
 
 import (
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -25,10 +26,9 @@ import (
 // server's secureConnection or tlsClientError.
 
 // pairingOracleJS is the script's common part. The script defines
-// startServer(spec), which is {serverError} or, from front(server), {port,
-// result()} (result: the server's view once the marker has come, or
-// undefined when no client came), and connect(spec, port), which is the
-// reply with the client's view. answer handles 'pair', 'listen' (a server
+// startServer(spec), which is {serverError} or {port, result()} (from
+// listen), and connect(spec, port), the reply with the client's view (from
+// client). answer handles 'pair', 'listen' (a server
 // for nodetls's client: {port} or {serverError}), 'result' ({server} once
 // the test has sent the marker) and 'connect' (a node client against the
 // test's server).
@@ -67,6 +67,53 @@ function reported(serverSeen) {
   const timeout = new Promise((resolve) =>
     setTimeout(() => resolve({error: 'no secureConnection or tlsClientError in 10 s'}), 10000).unref());
   return Promise.race([serverSeen, timeout]);
+}
+
+// listen is a TLS server of options whose secureConnection reports
+// view(socket), writes "hi" and ends, behind a front: {serverError}, or
+// {port, result} (result: the report with extra()'s fields once the marker
+// has come, or undefined when no client came).
+async function listen(options, view, extra = () => ({})) {
+  let server;
+  let serverDone;
+  const serverSeen = new Promise((resolve) => { serverDone = resolve; });
+  try {
+    server = tls.createServer(options, (s) => {
+      serverDone(view(s));
+      s.on('error', () => {});
+      s.end('hi');
+    });
+  } catch (e) {
+    return {serverError: code(e)};
+  }
+  server.on('tlsClientError', (e) => serverDone({error: code(e)}));
+  const f = await front(server);
+  return {port: f.port, result: async () => ((await f.done()) ? {...await reported(serverSeen), ...extra()} : undefined)};
+}
+
+// client connects with options and reads until the end: {clientError} (a
+// failed handshake's with extra()'s fields), or {client} (view(socket) at
+// secureConnect, the data, the error that ended it, and extra()'s fields).
+function client(options, view, extra = () => ({})) {
+  return new Promise((resolve) => {
+    let c;
+    let info;
+    let data = '';
+    try {
+      c = tls.connect({...options, timeout: 10000}, () => { info = view(c); });
+    } catch (e) {
+      resolve({clientError: code(e)});
+      return;
+    }
+    c.on('timeout', () => c.destroy(new Error('no progress for 10 s')));
+    c.setEncoding('latin1');
+    c.on('data', (d) => { data += d; });
+    // A connection that ends before secureConnect also emits an error
+    // (ECONNRESET) after 'end'.
+    c.on('end', () => { if (info) resolve({client: {...info, data, ...extra()}}); });
+    c.on('error', (e) => resolve(info ? {client: {...info, data, ...extra(), after: code(e)}} : {clientError: code(e), ...extra()}));
+    c.on('close', () => resolve({clientError: 'closed without an error', ...extra()}));
+  });
 }
 
 let listening;
@@ -138,6 +185,17 @@ func goFrontResult[S any](t *testing.T, f *goFront, seen <-chan *S) *S {
 		t.Fatal("the server saw a connection but reported neither secureConnection nor tlsClientError")
 		return nil
 	}
+}
+
+// readToEnd reads c until the end (10 s at most): the data, and code of
+// the error that ended it ("" at EOF).
+func readToEnd(t *testing.T, c *tls.Socket, code func(error) string) (data, after string) {
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
+	b, err := io.ReadAll(c)
+	if err != nil {
+		after = code(err)
+	}
+	return string(b), after
 }
 
 // sendMarker connects to port from 127.0.0.2 and closes: the marker that

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"sync"
 	"testing"
 	"time"
@@ -32,57 +31,23 @@ const pskOracleScript = pairingOracleJS + `
 code = (e) => (e.code === 'ERR_INVALID_ARG_VALUE' ? e.code + ': ' + e.message : e.code ?? e.message);
 
 async function startServer(spec) {
-  let server;
-  let serverDone;
   const seen = [];
-  const serverSeen = new Promise((resolve) => { serverDone = resolve; });
   const options = {...spec.options, pskCallback: (socket, identity) => {
     seen.push(identity);
     if (spec.mode === 1 || (spec.mode === 0 && identity !== spec.identity)) return null;
     return Buffer.from(spec.key, 'hex');
   }};
-  try {
-    server = tls.createServer(options, (s) => {
-      serverDone({protocol: s.getProtocol(), cipher: s.getCipher().name});
-      s.on('error', () => {});
-      s.end('hi');
-    });
-  } catch (e) {
-    return {serverError: code(e)};
-  }
-  server.on('tlsClientError', (e) => serverDone({error: code(e)}));
-  const f = await front(server);
-  return {port: f.port, result: async () => ((await f.done()) ? {...await reported(serverSeen), identities: seen} : undefined)};
+  return listen(options, (s) => ({protocol: s.getProtocol(), cipher: s.getCipher().name}), () => ({identities: seen}));
 }
 
 function connect(spec, port) {
-  return new Promise((resolve) => {
-    let c;
-    let info;
-    let data = '';
-    const hints = [];
-    const options = {...spec.options, host: '127.0.0.1', port, pskCallback: (hint) => {
-      hints.push(hint ?? '');
-      if (spec.none) return null;
-      return {psk: Buffer.from(spec.key, 'hex'), identity: spec.identity};
-    }};
-    try {
-      c = tls.connect({...options, timeout: 10000}, () => {
-        info = {protocol: c.getProtocol(), cipher: c.getCipher().name};
-      });
-    } catch (e) {
-      resolve({clientError: code(e)});
-      return;
-    }
-    c.on('timeout', () => c.destroy(new Error('no progress for 10 s')));
-    c.setEncoding('latin1');
-    c.on('data', (d) => { data += d; });
-    // A connection that ends before secureConnect also emits an error
-    // (ECONNRESET) after 'end'.
-    c.on('end', () => { if (info) resolve({client: {...info, data, hints}}); });
-    c.on('error', (e) => resolve(info ? {client: {...info, data, hints, after: code(e)}} : {clientError: code(e), hints}));
-    c.on('close', () => resolve({clientError: 'closed without an error', hints}));
-  });
+  const hints = [];
+  const options = {...spec.options, host: '127.0.0.1', port, pskCallback: (hint) => {
+    hints.push(hint ?? '');
+    if (spec.none) return null;
+    return {psk: Buffer.from(spec.key, 'hex'), identity: spec.identity};
+  }};
+  return client(options, (c) => ({protocol: c.getProtocol(), cipher: c.getCipher().name}), () => ({hints}));
 }
 `
 
@@ -374,12 +339,7 @@ func goPSKClient(t *testing.T, spec pskSpec, port int) pskReply {
 	}
 	defer c.Destroy()
 	r := &pskClient{Protocol: c.GetProtocol(), Cipher: c.GetCipher().Name}
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
-	data, err := io.ReadAll(c)
-	r.Data = string(data)
-	if err != nil {
-		r.After = pskErrCode(err)
-	}
+	r.Data, r.After = readToEnd(t, c, pskErrCode)
 	mu.Lock()
 	r.Hints = append([]string{}, hints...)
 	mu.Unlock()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net"
 	"sync"
 	"testing"
@@ -477,12 +476,7 @@ func goResumptionConnect(t *testing.T, options map[string]any, port int, session
 		mu.Unlock()
 	})
 	view := &resumptionClient{Protocol: c.GetProtocol(), Cipher: c.GetCipher().Name, Reused: c.IsSessionReused()}
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
-	data, err := io.ReadAll(c)
-	view.Data = string(data)
-	if err != nil {
-		view.After = errCode(err)
-	}
+	view.Data, view.After = readToEnd(t, c, errCode)
 	end := c.GetSession()
 	mu.Lock()
 	defer mu.Unlock()
