@@ -315,6 +315,22 @@ static size_t take_stash(nt_conn *c, unsigned char *buf, size_t len) {
 }
 
 /*
+ * renegotiating reports whether a TLS 1.2 renegotiation is under way or is
+ * about to start. A client that has read a HelloRequest is not in init yet:
+ * OpenSSL starts its handshake at the next SSL_read or SSL_write
+ * (SSL_renegotiate_pending tells, until the handshake ends). A server's
+ * flag stays up after its HelloRequest until a client answers, which it
+ * may never do, so for a server only a handshake in progress counts.
+ */
+static int renegotiating(SSL *s, nt_conn *c) {
+    if (c->reneg_deferred && c->hs_starts != c->reneg_starts)
+        c->reneg_deferred = 0;
+    if (c->hs_dones == 0)
+        return 0;
+    return SSL_in_init(s) || c->reneg_deferred || (!SSL_is_server(s) && SSL_renegotiate_pending(s));
+}
+
+/*
  * drive_renegotiation runs a TLS 1.2 renegotiation forward for a write step.
  * SSL_write would run the handshake itself, but a handshake run from
  * SSL_write fails on an application data record ("unexpected record"): only
@@ -322,11 +338,6 @@ static size_t take_stash(nt_conn *c, unsigned char *buf, size_t len) {
  * step reads, stashing what arrives for the next read step. Returns 1 when
  * the handshake is over (SSL_write may go on), 0 when st reports why not.
  */
-static int renegotiating(SSL *s, nt_conn *c) {
-    if (c->reneg_deferred && c->hs_starts != c->reneg_starts)
-        c->reneg_deferred = 0;
-    return c->hs_dones > 0 && (SSL_in_init(s) || c->reneg_deferred);
-}
 
 static int drive_renegotiation(SSL *s, nt_conn *c, nt_step *st) {
     while (renegotiating(s, c)) {

@@ -239,6 +239,44 @@ func TestRenegotiationWriterOnly(t *testing.T) {
 	}
 }
 
+// A client that has read a HelloRequest and, in the same read, the data
+// after it starts its handshake at its next Read or Write: OpenSSL leaves
+// the handshake for later while read-ahead holds unread data (so only over a
+// socket, where nodetls reads ahead). Data the server sends meanwhile arrives
+// before the ServerHello: the client's Write keeps it for Read instead of
+// failing the connection with "unexpected record".
+func TestRenegotiationHelloRequestThenClientWrite(t *testing.T) {
+	r := renegPair(t, "tcp", openssl.ContextOptions{}, openssl.ContextOptions{}, openssl.ConnConfig{}, openssl.ConnConfig{})
+	x, y, z := randomBytes(100), randomBytes(200), randomBytes(300)
+	// The HelloRequest and x are both in the client's socket before it reads.
+	require.NoError(t, r.srv.Renegotiate())
+	_, err := r.srv.Write(x)
+	require.NoError(t, err)
+	got := make([]byte, len(x))
+	_, err = io.ReadFull(r.cli, got)
+	require.NoError(t, err)
+	require.Equal(t, x, got)
+	require.Equal(t, 1, r.cli.HandshakeCount(), "the client's handshake waits for its next read or write")
+
+	// y goes out before the server reads the ClientHello, so it reaches the
+	// client ahead of the ServerHello.
+	_, err = r.srv.Write(y)
+	require.NoError(t, err)
+	sRead := collect(r.srv)
+	_, err = r.cli.Write(z)
+	require.NoError(t, err)
+	assert.Equal(t, 2, r.cli.HandshakeCount())
+	got = make([]byte, len(y))
+	_, err = io.ReadFull(r.cli, got)
+	require.NoError(t, err)
+	assert.Equal(t, y, got)
+	require.NoError(t, r.cli.CloseWrite())
+	rest, err := sRead.wait(t)
+	assert.ErrorIs(t, err, io.EOF)
+	assert.Equal(t, z, rest)
+	assert.Equal(t, 2, r.srv.HandshakeCount())
+}
+
 // OpenSSL 3 servers refuse client-initiated renegotiation unless
 // OpAllowClientRenegotiation is set; DisableRenegotiation and
 // OpNoRenegotiation refuse it even then. The server answers with a
