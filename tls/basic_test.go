@@ -116,3 +116,50 @@ func TestConnectEmptyALPNProtocol(t *testing.T) {
 	defer s.Close()
 	assert.Equal(t, "h2", s.ALPNProtocol())
 }
+
+// Once a socket is destroyed (or closed), the getters that Node answers with
+// null there return zero values; authorized, authorizationError, servername
+// and alpnProtocol, properties in Node, keep their values.
+func TestGettersAfterDestroy(t *testing.T) {
+	ca := testpki.NewCA(t, testpki.Options{})
+	leaf := ca.Leaf(t, testpki.Options{}, "localhost", "127.0.0.1")
+	srv := echoServer(t, tls.ServerOptions{SecureContextOptions: tls.SecureContextOptions{Key: leaf.KeyPEM, Cert: leaf.ChainPEM},
+		ALPNProtocols: []string{"h2"}})
+	_, p, _ := splitHostPort(srv.Address().String())
+	for _, end := range []string{"Destroy", "Close"} {
+		t.Run(end, func(t *testing.T) {
+			s, err := tls.Connect(tls.ConnectOptions{Port: p, ALPNProtocols: []string{"h2"}, SecureContextOptions: tls.SecureContextOptions{CA: ca.CertPEM}})
+			require.NoError(t, err)
+			line, err := bufio.NewReader(s).ReadString('\n')
+			require.NoError(t, err)
+			require.Equal(t, "welcome!\n", line)
+			require.False(t, s.Destroyed())
+			require.Equal(t, "TLSv1.3", s.GetProtocol())
+			require.NotNil(t, s.GetPeerCertificate(false))
+			require.NotNil(t, s.GetSession())
+			if end == "Destroy" {
+				s.Destroy()
+			} else {
+				require.NoError(t, s.Close())
+			}
+			assert.True(t, s.Destroyed())
+			assert.Equal(t, "", s.GetProtocol())
+			assert.Equal(t, tls.Cipher{}, s.GetCipher())
+			assert.Nil(t, s.GetPeerCertificate(false))
+			assert.Nil(t, s.GetPeerCertificate(true))
+			assert.Nil(t, s.GetPeerX509Certificate())
+			assert.Nil(t, s.GetCertificate())
+			assert.Nil(t, s.GetX509Certificate())
+			assert.Nil(t, s.GetSession())
+			assert.Nil(t, s.GetTLSTicket())
+			assert.False(t, s.IsSessionReused())
+			assert.Nil(t, s.GetFinished())
+			assert.Nil(t, s.GetPeerFinished())
+			assert.Equal(t, tls.EphemeralKeyInfo{}, s.GetEphemeralKeyInfo())
+			assert.Nil(t, s.GetSharedSigalgs())
+			assert.True(t, s.Authorized())
+			assert.Equal(t, "localhost", s.Servername())
+			assert.Equal(t, "h2", s.ALPNProtocol())
+		})
+	}
+}

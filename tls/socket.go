@@ -59,31 +59,35 @@ type Socket struct {
 	hsOnce sync.Once
 	hsErr  error
 
-	mu             sync.Mutex
-	authorized     bool
-	authErr        *Error
-	secured        bool
-	closed         bool
-	rejected       bool // the server refused the client's certificate
-	errorEmitted   bool // tlsClientError or the client's error was reported
-	hookErr        error
-	sessionFns     []func([]byte)
-	pendingSession [][]byte
-	sessionReady   bool // secureConnect happened: sessions may be delivered
-	keylog         replayEvent
-	ocsp           replayEvent
-	ocspSeen       bool
-	errorFns       []func(error)
-	pendingErrs    []error
-	secureFns      []func()
-	handshakes     int
-	lastHandshake  time.Time
-	noReneg        bool
-	sni            string         // the name the client asked for (server side)
-	sniContext     *SecureContext // the context chosen for it, if any
-	sniCertErr     error          // the SNI context had no certificate to use
-	helloSeen      bool           // the first ClientHello was seen
-	nextSession    *openssl.Session
+	mu         sync.Mutex
+	authorized bool
+	authErr    *Error
+	secured    bool
+	closed     bool
+	// lastALPN and lastName are the ALPN protocol and (on a client) the
+	// server name of the last handshake, for ALPNProtocol and Servername
+	// once the connection is gone (Node's properties outlive it).
+	lastALPN, lastName string
+	rejected           bool // the server refused the client's certificate
+	errorEmitted       bool // tlsClientError or the client's error was reported
+	hookErr            error
+	sessionFns         []func([]byte)
+	pendingSession     [][]byte
+	sessionReady       bool // secureConnect happened: sessions may be delivered
+	keylog             replayEvent
+	ocsp               replayEvent
+	ocspSeen           bool
+	errorFns           []func(error)
+	pendingErrs        []error
+	secureFns          []func()
+	handshakes         int
+	lastHandshake      time.Time
+	noReneg            bool
+	sni                string         // the name the client asked for (server side)
+	sniContext         *SecureContext // the context chosen for it, if any
+	sniCertErr         error          // the SNI context had no certificate to use
+	helloSeen          bool           // the first ClientHello was seen
+	nextSession        *openssl.Session
 
 	// readMu serialises reads, so Renegotiate can read for itself while no
 	// Read runs; what it reads waits in pending.
@@ -413,9 +417,11 @@ func (s *Socket) clientSecure() error {
 }
 
 // judgeClient is the verification of Node's onServerSocketSecure. It runs as
-// the first handshake ends, before the handshake's last flight is sent: Node
+// each handshake ends, before the handshake's last flight is sent: Node
 // judges the client before it writes that flight, so a rejected TLS 1.2
 // client never gets the server's Finished (nor a TLS 1.3 client its tickets).
+// As in Node, a later success sets authorized but leaves an earlier
+// authorizationError, and a failure does not clear authorized.
 func (s *Socket) judgeClient() {
 	s.mu.Lock()
 	request := s.requestCert
@@ -505,7 +511,13 @@ func (s *Socket) onHandshakeStart(n int) {
 }
 
 func (s *Socket) onHandshakeDone(n int) {
-	if n == 1 && s.isServer {
+	alpn, name := s.conn.ALPNProtocol(), s.conn.ServerName()
+	s.mu.Lock()
+	s.lastALPN, s.lastName = alpn, name
+	s.mu.Unlock()
+	if s.isServer {
+		// Node's onServerSocketSecure listens to every 'secure': a
+		// renegotiation judges the client again.
 		s.judgeClient()
 	}
 	if n > 1 {
@@ -665,6 +677,19 @@ func (s *Socket) Destroy() {
 	}
 }
 
+// Destroyed is Node's socket.destroyed: whether Destroy or Close has run,
+// by the caller or by nodetls (a server destroys a client it rejects). As in
+// Node, whose getters answer null once the socket is destroyed, GetProtocol,
+// GetCipher, GetCertificate, GetPeerCertificate (and their X509 forms),
+// GetSession, GetTLSTicket, IsSessionReused, GetFinished, GetPeerFinished,
+// GetEphemeralKeyInfo and GetSharedSigalgs then return their zero values:
+// read what you need before closing, or keep sessions from OnSession.
+func (s *Socket) Destroyed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
 // End sends close_notify and half-closes the connection, like Node's end();
 // reading goes on until the peer closes.
 func (s *Socket) End() error {
@@ -719,7 +744,15 @@ func (s *Socket) Encrypted() bool { return true }
 
 // ALPNProtocol is Node's socket.alpnProtocol: the negotiated protocol (its
 // bytes read as Latin-1, as Node reads them), "" when none was (Node: false).
-func (s *Socket) ALPNProtocol() string { return jsstring.Latin1(s.conn.ALPNProtocol()) }
+func (s *Socket) ALPNProtocol() string {
+	if s.Destroyed() {
+		// Node's alpnProtocol is a property: it outlives the connection.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return jsstring.Latin1(s.lastALPN)
+	}
+	return jsstring.Latin1(s.conn.ALPNProtocol())
+}
 
 // Servername is Node's socket.servername: on a client the name it asked for,
 // on a server the name the client sent ("" when none; Node: false).
@@ -727,6 +760,11 @@ func (s *Socket) ALPNProtocol() string { return jsstring.Latin1(s.conn.ALPNProto
 // The name is OpenSSL's bytes read as Latin-1, as Node reads it: a client
 // sends a Servername as UTF-8, so "é.example" comes back "Ã©.example".
 func (s *Socket) Servername() string {
+	if !s.isServer && s.Destroyed() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return jsstring.Latin1(s.lastName) // a property in Node, kept once closed
+	}
 	if name := s.conn.ServerName(); name != "" || !s.isServer {
 		return jsstring.Latin1(name)
 	}
@@ -743,7 +781,7 @@ type Cipher struct {
 // GetCipher is Node's getCipher(); zero before the handshake.
 func (s *Socket) GetCipher() Cipher {
 	ci, ok := s.conn.Cipher()
-	if !ok {
+	if !ok || s.Destroyed() {
 		return Cipher{}
 	}
 	return Cipher{Name: ci.Name, StandardName: ci.StandardName, Version: ci.Version}
@@ -751,7 +789,12 @@ func (s *Socket) GetCipher() Cipher {
 
 // GetProtocol is Node's getProtocol(): "TLSv1.3", "TLSv1.2", "TLSv1.1",
 // "TLSv1"; "" once the socket is closed (Node: null).
-func (s *Socket) GetProtocol() string { return s.conn.Version() }
+func (s *Socket) GetProtocol() string {
+	if s.Destroyed() {
+		return ""
+	}
+	return s.conn.Version()
+}
 
 // GetPeerCertificate is Node's getPeerCertificate(detailed): the peer's
 // certificate, nil when it sent none (Node: {}). With detailed, the chain is
@@ -760,7 +803,7 @@ func (s *Socket) GetProtocol() string { return s.conn.Version() }
 // so a client whose session was resumed from GetSession data (which keeps no
 // chain) gets nil.
 func (s *Socket) GetPeerCertificate(detailed bool) *Certificate {
-	if !s.isServer && !s.peerSentChain() {
+	if s.Destroyed() || !s.isServer && !s.peerSentChain() {
 		return nil
 	}
 	if !detailed {
@@ -792,6 +835,9 @@ func (s *Socket) peerSentChain() bool {
 // GetCertificate is Node's getCertificate(): the local certificate, nil when
 // none (Node: {}).
 func (s *Socket) GetCertificate() *Certificate {
+	if s.Destroyed() {
+		return nil
+	}
 	c := s.conn.LocalCertificate()
 	if c == nil {
 		return nil
@@ -832,6 +878,9 @@ func (s *Socket) GetPeerX509Certificate() *x509.Certificate {
 // ConnectOptions.Session; nil when there is none. On TLS 1.3 the resumable
 // sessions arrive after the handshake: use OnSession.
 func (s *Socket) GetSession() []byte {
+	if s.Destroyed() {
+		return nil
+	}
 	sess := s.conn.Session()
 	if sess == nil {
 		return nil
@@ -843,7 +892,7 @@ func (s *Socket) GetSession() []byte {
 // GetTLSTicket is Node's getTLSTicket(): the ticket a client received; nil
 // on servers and without a ticket.
 func (s *Socket) GetTLSTicket() []byte {
-	if s.isServer {
+	if s.isServer || s.Destroyed() {
 		return nil
 	}
 	return s.conn.Ticket()
@@ -851,15 +900,20 @@ func (s *Socket) GetTLSTicket() []byte {
 
 // IsSessionReused is Node's isSessionReused(). A TLS 1.3 PSK handshake
 // counts as reused, as in Node.
-func (s *Socket) IsSessionReused() bool { return s.conn.SessionReused() }
+func (s *Socket) IsSessionReused() bool { return !s.Destroyed() && s.conn.SessionReused() }
 
 // RenegotiateOptions are the options of Node's renegotiate().
+// Each field left unset keeps the server socket's setting (from
+// ServerOptions or an earlier Renegotiate), as an option Node's renegotiate
+// is not given; a client socket ignores them, as Node's does.
 type RenegotiateOptions struct {
-	// RejectUnauthorized (nil = true) refuses a peer whose certificate does
-	// not verify in the new handshake.
+	// RejectUnauthorized, when set, says whether the server refuses (and
+	// destroys) a client whose certificate does not verify in this and
+	// later handshakes.
 	RejectUnauthorized *bool
 	// RequestCert makes a server ask the client for a certificate in the new
-	// handshake (how a server asks for one after the connection is up).
+	// handshake (how a server asks for one after the connection is up). A
+	// renegotiation that resumes the session exchanges no certificates.
 	RequestCert bool
 }
 
@@ -871,9 +925,13 @@ func (s *Socket) Renegotiate(opts RenegotiateOptions) error {
 		return err
 	}
 	if s.isServer && (opts.RequestCert || opts.RejectUnauthorized != nil) {
+		// As Node's options, each field left unset keeps the socket's
+		// setting.
 		s.mu.Lock()
-		s.requestCert = opts.RequestCert
-		s.serverReject = opts.RejectUnauthorized == nil || *opts.RejectUnauthorized
+		s.requestCert = s.requestCert || opts.RequestCert
+		if opts.RejectUnauthorized != nil {
+			s.serverReject = *opts.RejectUnauthorized
+		}
 		request, reject := s.requestCert, s.serverReject
 		s.mu.Unlock()
 		s.conn.SetVerifyMode(request, request && reject)
@@ -950,7 +1008,7 @@ type EphemeralKeyInfo struct {
 // ephemeral key on a client socket; zero on a server socket (Node: null) and
 // without ephemeral key exchange (Node: {}).
 func (s *Socket) GetEphemeralKeyInfo() EphemeralKeyInfo {
-	if s.isServer {
+	if s.isServer || s.Destroyed() {
 		return EphemeralKeyInfo{}
 	}
 	k := s.conn.PeerEphemeralKey()
@@ -959,14 +1017,27 @@ func (s *Socket) GetEphemeralKeyInfo() EphemeralKeyInfo {
 
 // GetFinished is Node's getFinished(): the Finished message this side sent;
 // nil before the handshake.
-func (s *Socket) GetFinished() []byte { return s.conn.Finished() }
+func (s *Socket) GetFinished() []byte {
+	if s.Destroyed() {
+		return nil
+	}
+	return s.conn.Finished()
+}
 
 // GetPeerFinished is Node's getPeerFinished(); nil before the handshake.
-func (s *Socket) GetPeerFinished() []byte { return s.conn.PeerFinished() }
+func (s *Socket) GetPeerFinished() []byte {
+	if s.Destroyed() {
+		return nil
+	}
+	return s.conn.PeerFinished()
+}
 
 // GetSharedSigalgs is Node's getSharedSigalgs(): "RSA-PSS+SHA256",
 // "ECDSA+SHA256", "Ed25519+UNDEF", ...
 func (s *Socket) GetSharedSigalgs() []string {
+	if s.Destroyed() {
+		return nil
+	}
 	return s.conn.SharedSigalgNames()
 }
 
