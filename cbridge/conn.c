@@ -35,6 +35,8 @@ static int win_write(BIO *b, const char *data, int len) {
     BIO_clear_retry_flags(b);
     if (c == NULL || len < 0)
         return -1;
+    if (c->eof_read)
+        return len; /* the alert for an unexpected end of the input (conn.h) */
     size_t n = (size_t)len;
     /* Socket mode: send straight away while nothing older is queued. */
     if (c->fd >= 0 && c->direct_write && c->out_len == 0 && c->ovf_len == c->ovf_off) {
@@ -105,6 +107,7 @@ static int win_read(BIO *b, char *dst, int len) {
             }
             if (k == 0) {
                 c->fd_eof = 1;
+                c->eof_read = 1;
                 return 0;
             }
             if (errno == EINTR)
@@ -119,8 +122,10 @@ static int win_read(BIO *b, char *dst, int len) {
     }
     size_t avail = c->in_len - c->in_off;
     if (avail == 0) {
-        if (c->in_eof)
+        if (c->in_eof) {
+            c->eof_read = 1;
             return 0;
+        }
         BIO_set_retry_read(b);
         return -1;
     }
@@ -478,6 +483,7 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
     c->out_len = 0;
     c->produced = 0;
     c->step_flags = 0;
+    c->eof_read = 0;
 
     int ret;
     size_t n = 0;
@@ -586,6 +592,7 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
     c->out = NULL;
     c->in_len = c->in_off = c->out_cap = c->out_len = 0;
     c->fd = -1;
+    c->eof_read = 0;
     return st;
 }
 

@@ -48,6 +48,11 @@ typedef struct nt_conn {
     size_t fd_sent;    /* bytes sent to the socket in this step */
     int fd_eof;        /* the socket reported end of stream */
     int fd_errno;      /* the socket's read error, 0 if none */
+    /* This step has read the end of the input. OpenSSL answers an end that
+     * comes before close_notify with a fatal alert; Node never shows
+     * OpenSSL the end and sends nothing, so what the step writes from then
+     * on is dropped. */
+    int eof_read;
 } nt_conn;
 
 enum {

@@ -345,6 +345,65 @@ func TestConnTruncated(t *testing.T) {
 	}
 }
 
+// A peer that ends its side of the transport without a close_notify gets
+// no alert back, as from Node (which never shows OpenSSL the end): OpenSSL
+// would answer with a fatal decode_error, which a Node peer reports as an
+// 'error' on its socket. Both after the handshake and during it.
+func TestConnTruncatedSendsNoAlert(t *testing.T) {
+	e := newConnEnv(t)
+	for _, tr := range netTransports[:2] { // net.Pipe cannot half-close
+		halfClose := func(c net.Conn) error {
+			if o, ok := c.(opaque); ok {
+				c = o.Conn
+			}
+			return c.(*net.TCPConn).CloseWrite()
+		}
+		// rest is what the peer's raw side gets from cli until it closes.
+		rest := func(t *testing.T, raw net.Conn, cli *openssl.Conn) []byte {
+			require.NoError(t, cli.Close())
+			require.NoError(t, raw.SetReadDeadline(time.Now().Add(10*time.Second)))
+			b, err := io.ReadAll(raw)
+			require.NoError(t, err)
+			return b
+		}
+		t.Run(tr.name+"/established", func(t *testing.T) {
+			sraw, craw := tr.raw(t)
+			srv, cli, serr, cerr := handshakePair(t, sraw, craw, e.sctx, e.cctx, openssl.ConnConfig{}, e.ccfg)
+			require.NoError(t, serr)
+			require.NoError(t, cerr)
+			closeTransportsFirst(t, sraw, craw)
+			_, err := srv.Write([]byte("hi"))
+			require.NoError(t, err)
+			require.NoError(t, halfClose(sraw))
+			got := make([]byte, 2)
+			_, err = io.ReadFull(cli, got)
+			require.NoError(t, err)
+			assert.Equal(t, "hi", string(got))
+			_, err = cli.Read(got)
+			assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+			assert.Empty(t, rest(t, sraw, cli), "the client answered the end with a record")
+		})
+		t.Run(tr.name+"/handshake", func(t *testing.T) {
+			sraw, craw := tr.raw(t)
+			closeTransportsFirst(t, sraw, craw)
+			cli, err := openssl.Client(craw, e.cctx, e.ccfg)
+			require.NoError(t, err)
+			hs := make(chan error, 1)
+			go func() { hs <- cli.Handshake(context.Background()) }()
+			// Take the ClientHello's record header, then end.
+			hdr := make([]byte, 5)
+			_, err = io.ReadFull(sraw, hdr)
+			require.NoError(t, err)
+			require.Equal(t, byte(22), hdr[0], "a handshake record")
+			_, err = io.ReadFull(sraw, make([]byte, int(hdr[3])<<8|int(hdr[4])))
+			require.NoError(t, err)
+			require.NoError(t, halfClose(sraw))
+			assert.Error(t, <-hs)
+			assert.Empty(t, rest(t, sraw, cli), "the client answered the end with a record")
+		})
+	}
+}
+
 func TestConnHandshakeContext(t *testing.T) {
 	e := newConnEnv(t)
 	// A peer that accepts the connection and never answers.

@@ -114,6 +114,7 @@ func FuzzRenegotiation(f *testing.F) {
 	}{
 		{version: 0, count: 1},
 		{version: 1, count: 1}, // TLS 1.3: ERR_SSL_WRONG_SSL_VERSION
+		{version: 1, count: 0}, // node's end() here ends the stream without a close_notify: no alert back
 		{version: 0, count: 1, renegRequest: true, renegReject: 2, clientCert: 1, withCA: true}, // test-tls-server-verify
 		{version: 0, count: 1, renegRequest: true, renegReject: 2, clientCert: 2, withCA: true},
 		{version: 0, count: 1, renegRequest: true, renegReject: 1, clientCert: 2, withCA: true},
