@@ -35,6 +35,12 @@ async function startServer(spec) {
       const closed = new Promise((resolve) => s.on('close', () => resolve('closed: ' + lastError)));
       if (spec.disable) s.disableRenegotiation();
       for (let i = 0; i < spec.count; i++) {
+        // renegotiate() on a destroyed socket does nothing and never calls
+        // back (nodetls: net.ErrClosed).
+        if (s.destroyed) {
+          view.renegs.push('destroyed');
+          break;
+        }
         const done = new Promise((resolve) => {
           s.renegotiate(spec.reneg, (e) => resolve(e ? code(e) : ''));
         });
@@ -123,6 +129,7 @@ func FuzzRenegotiation(f *testing.F) {
 		{version: 0, count: 1, renegReject: 1, requestCert: true, serverReject: 2, clientCert: 2, withCA: true},
 		{version: 0, count: 3},
 		{version: 0, count: 2, disable: true},
+		{version: 0, count: 2, disable: true, renegRequest: true}, // the client, without a certificate, is destroyed after the first
 		{version: 0, count: 0, requestCert: true, clientCert: 1, withCA: true},
 	} {
 		f.Add(s.version, s.requestCert, s.serverReject, s.withCA, s.clientCert, s.renegRequest, s.renegReject, s.count, s.disable)
@@ -209,6 +216,10 @@ func startGoRenegotiationServer(t *testing.T, spec renegotiationServerSpec) (int
 			s.DisableRenegotiation()
 		}
 		for range spec.Count {
+			if s.Destroyed() {
+				r.Renegs = append(r.Renegs, "destroyed")
+				break
+			}
 			err := s.Renegotiate(ro)
 			mu.Lock()
 			if err == nil {
