@@ -94,13 +94,14 @@ async function listen(options, view, extra = () => ({})) {
 // client connects with options and reads until the end: {clientError} (a
 // failed handshake's with extra()'s fields), or {client} (view(socket) at
 // secureConnect, the data, the error that ended it, and extra()'s fields).
-function client(options, view, extra = () => ({})) {
+// then(socket) runs after view.
+function client(options, view, extra = () => ({}), then = () => {}) {
   return new Promise((resolve) => {
     let c;
     let info;
     let data = '';
     try {
-      c = tls.connect({...options, timeout: 10000}, () => { info = view(c); });
+      c = tls.connect({...options, timeout: 10000}, () => { info = view(c); then(c); });
     } catch (e) {
       resolve({clientError: code(e)});
       return;

@@ -1,6 +1,7 @@
 package tls_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"sync"
 	"testing"
@@ -16,11 +17,34 @@ import (
 
 // renegotiationOracleScript is node's side of FuzzRenegotiation
 // (pairingOracleJS). A server spec is {options (createServer's), reneg
-// (renegotiate's options), count, disable}: on secureConnection the server
-// calls disableRenegotiation() if asked, then renegotiate(reneg) count times
-// in turn (stopping at the first that fails), reports what it saw, writes
-// "hi" and ends. A client spec is connect's options.
+// (renegotiate's options), count, disable, wait}: on secureConnection the
+// server calls disableRenegotiation() if asked, then renegotiate(reneg)
+// count times in turn (stopping at the first that fails), with wait reads
+// until the client sends "x", reports what it saw, writes "hi" and ends. A
+// client spec is {options (connect's), renegs}: after secureConnect the
+// client renegotiates renegs times in turn, then sends "x".
 const renegotiationOracleScript = pairingOracleJS + `
+// renegotiate runs n renegotiations of s in turn: each one's error code, ''
+// for none, 'closed: ' and the socket's last error when it closed first,
+// 'destroyed' when s was destroyed before (renegotiate() then does nothing
+// and never calls back; nodetls returns net.ErrClosed).
+async function renegotiate(s, n, options, closed) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    if (s.destroyed) {
+      out.push('destroyed');
+      break;
+    }
+    const done = new Promise((resolve) => {
+      s.renegotiate(options, (e) => resolve(e ? code(e) : ''));
+    });
+    const r = await Promise.race([done, closed]);
+    out.push(r);
+    if (r !== '') break;
+  }
+  return out;
+}
+
 async function startServer(spec) {
   let server;
   let serverDone;
@@ -33,21 +57,17 @@ async function startServer(spec) {
       let lastError = '';
       s.on('error', (e) => { lastError = code(e); view.errors.push(lastError); });
       const closed = new Promise((resolve) => s.on('close', () => resolve('closed: ' + lastError)));
-      if (spec.disable) s.disableRenegotiation();
-      for (let i = 0; i < spec.count; i++) {
-        // renegotiate() on a destroyed socket does nothing and never calls
-        // back (nodetls: net.ErrClosed).
-        if (s.destroyed) {
-          view.renegs.push('destroyed');
-          break;
-        }
-        const done = new Promise((resolve) => {
-          s.renegotiate(spec.reneg, (e) => resolve(e ? code(e) : ''));
-        });
-        const r = await Promise.race([done, closed]);
-        view.renegs.push(r);
-        if (r !== '') break;
+      let sawX;
+      const x = new Promise((resolve) => { sawX = resolve; });
+      if (spec.wait) {
+        s.setEncoding('latin1');
+        s.on('data', (d) => { if (d.includes('x')) sawX(); });
+        s.on('end', () => sawX());
+        closed.then(() => sawX());
       }
+      if (spec.disable) s.disableRenegotiation();
+      view.renegs = await renegotiate(s, spec.count, spec.reneg, closed);
+      if (spec.wait) await x;
       const peer = s.getPeerCertificate();
       Object.assign(view, {secures, destroyed: s.destroyed, after: {authorized: s.authorized,
         authorizationError: str(s.authorizationError), peer: str(peer && peer.subject && peer.subject.CN)}});
@@ -62,8 +82,16 @@ async function startServer(spec) {
   return {port: f.port, result: async () => ((await f.done()) ? reported(serverSeen) : undefined)};
 }
 
-function connect(options, port) {
-  return client({...options, host: '127.0.0.1', port}, (c) => ({protocol: c.getProtocol()}));
+function connect(spec, port) {
+  let renegs = [];
+  let lastError = '';
+  return client({...spec.options, host: '127.0.0.1', port}, (c) => ({protocol: c.getProtocol()}), () => (renegs.length ? {renegs} : {}),
+    async (c) => {
+      c.on('error', (e) => { lastError = code(e); });
+      const closed = new Promise((resolve) => c.on('close', () => resolve('closed: ' + lastError)));
+      renegs = await renegotiate(c, spec.renegs, {}, closed);
+      if (!c.destroyed) c.write('x');
+    });
 }
 `
 
@@ -76,9 +104,10 @@ type renegotiationReply struct {
 }
 
 type renegotiationClient struct {
-	Protocol string `json:"protocol"`
-	Data     string `json:"data"`
-	After    string `json:"after,omitempty"`
+	Protocol string   `json:"protocol"`
+	Renegs   []string `json:"renegs,omitempty"` // as the server's
+	Data     string   `json:"data"`
+	After    string   `json:"after,omitempty"`
 }
 
 type renegotiationServer struct {
@@ -101,22 +130,29 @@ type renegotiationServerSpec struct {
 	Reneg   map[string]any `json:"reneg"`
 	Count   int            `json:"count"`
 	Disable bool           `json:"disable"`
+	Wait    bool           `json:"wait"`
 }
 
-// FuzzRenegotiation compares renegotiations a server starts with node's:
-// TLS 1.2 or 1.3; the server's requestCert, rejectUnauthorized and CA; the
-// client's certificate (none, one the CA signed, a self-signed one); the
-// requestCert and rejectUnauthorized given to renegotiate; 0-3 renegotiations
-// in turn (Node's limit counts every handshake start); and
-// disableRenegotiation. The server's view (authorized and
-// authorizationError before and after, each renegotiation's outcome, the
-// socket's errors, 'secure' events, the peer's certificate, whether the socket
-// was destroyed) and the client's (protocol, data, the error that ended it)
-// must match node's.
+type renegotiationClientSpec struct {
+	Options map[string]any `json:"options"`
+	Renegs  int            `json:"renegs"`
+}
+
+// FuzzRenegotiation compares renegotiations with node's: TLS 1.2 or 1.3;
+// the server's requestCert, rejectUnauthorized and CA; the client's
+// certificate (none, one the CA signed, a self-signed one); 0-3
+// renegotiations the server starts in turn, with the requestCert and
+// rejectUnauthorized given to renegotiate, or else 0-5 the client starts
+// (Node's limit counts every handshake start); and disableRenegotiation. The
+// server's view (authorized and authorizationError before and after, each
+// renegotiation's outcome, the socket's errors, 'secure' events, the peer's
+// certificate, whether the socket was destroyed) and the client's (protocol,
+// its renegotiations' outcomes, data, the error that ended it) must match
+// node's.
 func FuzzRenegotiation(f *testing.F) {
 	for _, s := range []struct {
-		version, serverReject, clientCert, renegReject, count uint8
-		requestCert, withCA, renegRequest, disable            bool
+		version, serverReject, clientCert, renegReject, count, clientRenegs uint8
+		requestCert, withCA, renegRequest, disable                          bool
 	}{
 		{version: 0, count: 1},
 		{version: 1, count: 1}, // TLS 1.3: ERR_SSL_WRONG_SSL_VERSION
@@ -131,8 +167,13 @@ func FuzzRenegotiation(f *testing.F) {
 		{version: 0, count: 2, disable: true},
 		{version: 0, count: 2, disable: true, renegRequest: true}, // the client, without a certificate, is destroyed after the first
 		{version: 0, count: 0, requestCert: true, clientCert: 1, withCA: true},
+		{version: 0, clientRenegs: 1},
+		{version: 1, clientRenegs: 1}, // TLS 1.3
+		{version: 0, clientRenegs: 4}, // ERR_TLS_SESSION_ATTACK at the fourth
+		{version: 0, clientRenegs: 2, disable: true},
+		{version: 0, clientRenegs: 2, requestCert: true, clientCert: 1, withCA: true},
 	} {
-		f.Add(s.version, s.requestCert, s.serverReject, s.withCA, s.clientCert, s.renegRequest, s.renegReject, s.count, s.disable)
+		f.Add(s.version, s.requestCert, s.serverReject, s.withCA, s.clientCert, s.renegRequest, s.renegReject, s.count, s.disable, s.clientRenegs)
 	}
 	ca := testpki.NewCA(f, testpki.Options{Key: testpki.ECDSAP256})
 	leaf := ca.Leaf(f, testpki.Options{Key: testpki.ECDSAP256}, "localhost")
@@ -140,7 +181,7 @@ func FuzzRenegotiation(f *testing.F) {
 	selfSigned := testpki.SelfSigned(f, testpki.Options{Key: testpki.ECDSAP256, CommonName: "self"}, "self")
 	oracle := nodeoracle.Start(f, renegotiationOracleScript)
 	f.Fuzz(func(t *testing.T, version uint8, requestCert bool, serverReject uint8, withCA bool, clientCert uint8,
-		renegRequest bool, renegReject uint8, count uint8, disable bool) {
+		renegRequest bool, renegReject uint8, count uint8, disable bool, clientRenegs uint8) {
 		maxVersion := []string{"TLSv1.2", "TLSv1.3"}[version%2]
 		options := map[string]any{"key": string(leaf.KeyPEM), "cert": string(leaf.ChainPEM), "maxVersion": maxVersion,
 			"requestCert": requestCert}
@@ -158,12 +199,17 @@ func FuzzRenegotiation(f *testing.F) {
 			reneg["rejectUnauthorized"] = r == 1
 		}
 		server := renegotiationServerSpec{Options: options, Reneg: reneg, Count: int(count % 4), Disable: disable}
-		client := map[string]any{"rejectUnauthorized": false, "maxVersion": maxVersion}
+		// One side starts renegotiations: both at once would cross.
+		client := renegotiationClientSpec{Options: map[string]any{"rejectUnauthorized": false, "maxVersion": maxVersion},
+			Renegs: int(clientRenegs % 6)}
+		if client.Renegs > 0 {
+			server.Count, server.Wait = 0, true
+		}
 		switch clientCert % 3 {
 		case 1:
-			client["key"], client["cert"] = string(clientLeaf.KeyPEM), string(clientLeaf.ChainPEM)
+			client.Options["key"], client.Options["cert"] = string(clientLeaf.KeyPEM), string(clientLeaf.ChainPEM)
 		case 2:
-			client["key"], client["cert"] = string(selfSigned.KeyPEM), string(selfSigned.CertPEM)
+			client.Options["key"], client.Options["cert"] = string(selfSigned.KeyPEM), string(selfSigned.CertPEM)
 		}
 		var want renegotiationReply
 		oracle.Ask(t, map[string]any{"op": "pair", "server": server, "client": client}, &want)
@@ -173,7 +219,7 @@ func FuzzRenegotiation(f *testing.F) {
 			if !assert.Equal(t, want, got, "%s against node's client and server", pair) {
 				req, _ := json.Marshal(map[string]any{"server": map[string]any{"reneg": reneg, "count": server.Count,
 					"disable": disable, "requestCert": requestCert, "rejectUnauthorized": options["rejectUnauthorized"],
-					"ca": withCA, "maxVersion": maxVersion}, "clientCert": clientCert % 3})
+					"ca": withCA, "maxVersion": maxVersion}, "clientCert": clientCert % 3, "clientRenegs": client.Renegs})
 				t.Logf("request: %s", req)
 			}
 		}
@@ -215,24 +261,20 @@ func startGoRenegotiationServer(t *testing.T, spec renegotiationServerSpec) (int
 		if spec.Disable {
 			s.DisableRenegotiation()
 		}
-		for range spec.Count {
-			if s.Destroyed() {
-				r.Renegs = append(r.Renegs, "destroyed")
-				break
-			}
-			err := s.Renegotiate(ro)
-			mu.Lock()
-			if err == nil {
-				r.Renegs = append(r.Renegs, "")
-			} else {
-				r.Renegs = append(r.Renegs, errCode(err))
-			}
-			mu.Unlock()
-			if err != nil {
-				break
+		renegs := goRenegotiate(s, spec.Count, ro)
+		if spec.Wait {
+			// Read (and so take the client's renegotiations) until its "x".
+			_ = s.SetReadDeadline(time.Now().Add(10 * time.Second))
+			b := make([]byte, 64)
+			for {
+				n, err := s.Read(b)
+				if err != nil || bytes.IndexByte(b[:n], 'x') >= 0 {
+					break
+				}
 			}
 		}
 		mu.Lock()
+		r.Renegs = renegs
 		r.Destroyed = s.Destroyed()
 		r.After = &struct {
 			Authorized         bool   `json:"authorized"`
@@ -260,10 +302,25 @@ func startGoRenegotiationServer(t *testing.T, spec renegotiationServerSpec) (int
 	return f.port, func() *renegotiationServer { return goFrontResult(t, f, seen) }, ""
 }
 
+// goRenegotiate is the script's renegotiate: n renegotiations of s in turn.
+func goRenegotiate(s *tls.Socket, n int, ro tls.RenegotiateOptions) []string {
+	out := []string{}
+	for range n {
+		if s.Destroyed() {
+			return append(out, "destroyed")
+		}
+		if err := s.Renegotiate(ro); err != nil {
+			return append(out, errCode(err))
+		}
+		out = append(out, "")
+	}
+	return out
+}
+
 // goRenegotiationClient runs a nodetls client of FuzzRenegotiation against
 // port.
-func goRenegotiationClient(t *testing.T, options map[string]any, port int) renegotiationReply {
-	co, err := parity.ConnectOptions(options)
+func goRenegotiationClient(t *testing.T, spec renegotiationClientSpec, port int) renegotiationReply {
+	co, err := parity.ConnectOptions(spec.Options)
 	require.NoError(t, err)
 	co.Host, co.Port, co.Timeout = "127.0.0.1", port, 10*time.Second
 	c, err := tls.Connect(co)
@@ -272,6 +329,12 @@ func goRenegotiationClient(t *testing.T, options map[string]any, port int) reneg
 	}
 	defer c.Destroy()
 	r := &renegotiationClient{Protocol: c.GetProtocol()}
+	if spec.Renegs > 0 {
+		r.Renegs = goRenegotiate(c, spec.Renegs, tls.RenegotiateOptions{})
+		if !c.Destroyed() {
+			_, _ = c.Write([]byte("x"))
+		}
+	}
 	r.Data, r.After = readToEnd(t, c, errCode)
 	return renegotiationReply{Client: r}
 }
