@@ -204,6 +204,12 @@ func FuzzRenegotiation(f *testing.F) {
 			Renegs: int(clientRenegs % 6)}
 		if client.Renegs > 0 {
 			server.Count, server.Wait = 0, true
+			if maxVersion == "TLSv1.3" {
+				// A TLS 1.3 client finishes before the server judges it: one
+				// the server rejects would write its "x" into a closed
+				// connection, and whether it then reads a reset is timing.
+				options["rejectUnauthorized"] = false
+			}
 		}
 		switch clientCert % 3 {
 		case 1:
