@@ -59,35 +59,36 @@ type Socket struct {
 	hsOnce sync.Once
 	hsErr  error
 
-	mu         sync.Mutex
-	authorized bool
-	authErr    *Error
-	secured    bool
-	closed     bool
+	mu             sync.Mutex
+	authorized     bool
+	authErr        *Error
+	secured        bool
+	closed         bool
+	rejected       bool // the server refused the client's certificate
+	errorEmitted   bool // tlsClientError or the client's error was reported
+	hookErr        error
+	sessionFns     []func([]byte)
+	pendingSession [][]byte
+	sessionReady   bool // secureConnect happened: sessions may be delivered
+	keylog         replayEvent
+	ocsp           replayEvent
+	ocspSeen       bool
+	errorFns       []func(error)
+	pendingErrs    []error
+	secureFns      []func()
+	handshakes     int
+	lastHandshake  time.Time
+	noReneg        bool
+	sni            string         // the name the client asked for (server side)
+	sniContext     *SecureContext // the context chosen for it, if any
+	sniCertErr     error          // the SNI context had no certificate to use
+	helloSeen      bool           // the first ClientHello was seen
+	nextSession    *openssl.Session
+
 	// lastALPN and lastName are the ALPN protocol and (on a client) the
 	// server name of the last handshake, for ALPNProtocol and Servername
-	// once the connection is gone (Node's properties outlive it).
+	// once the connection is gone (Node's properties outlive it). Under mu.
 	lastALPN, lastName string
-	rejected           bool // the server refused the client's certificate
-	errorEmitted       bool // tlsClientError or the client's error was reported
-	hookErr            error
-	sessionFns         []func([]byte)
-	pendingSession     [][]byte
-	sessionReady       bool // secureConnect happened: sessions may be delivered
-	keylog             replayEvent
-	ocsp               replayEvent
-	ocspSeen           bool
-	errorFns           []func(error)
-	pendingErrs        []error
-	secureFns          []func()
-	handshakes         int
-	lastHandshake      time.Time
-	noReneg            bool
-	sni                string         // the name the client asked for (server side)
-	sniContext         *SecureContext // the context chosen for it, if any
-	sniCertErr         error          // the SNI context had no certificate to use
-	helloSeen          bool           // the first ClientHello was seen
-	nextSession        *openssl.Session
 
 	// readMu serialises reads, so Renegotiate can read for itself while no
 	// Read runs; what it reads waits in pending.
