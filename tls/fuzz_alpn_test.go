@@ -246,19 +246,13 @@ func startGoALPNServer(t *testing.T, spec alpnServerSpec) (int, func() *alpnServ
 			return protocols[0], true
 		}
 	}
-	seen := make(chan *alpnServer, 1)
-	srv, err := tls.CreateServer(so, func(s *tls.Socket) {
-		seen <- &alpnServer{ALPN: s.ALPNProtocol()}
-		_, _ = s.Write([]byte("hi"))
-		_ = s.End()
-	})
-	if err != nil {
-		return 0, nil, errCode(err)
+	port, result, serverError := serveGo(t, so, func(s *tls.Socket) *alpnServer { return &alpnServer{ALPN: s.ALPNProtocol()} },
+		func(code string) *alpnServer { return &alpnServer{Error: code} }, errCode)
+	if serverError != "" {
+		return 0, nil, serverError
 	}
-	srv.OnTLSClientError(func(err error, _ *tls.Socket) { seen <- &alpnServer{Error: errCode(err)} })
-	f := startGoFront(t, srv)
-	return f.port, func() *alpnServer {
-		r := goFrontResult(t, f, seen)
+	return port, func() *alpnServer {
+		r := result()
 		if r != nil {
 			mu.Lock()
 			defer mu.Unlock()

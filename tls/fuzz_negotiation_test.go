@@ -360,23 +360,14 @@ func redactPEM(m map[string]any) map[string]any {
 func startGoNegotiationServer(t *testing.T, options map[string]any) (int, func() *negotiationServer, string) {
 	so, err := parity.ServerOptions(options)
 	require.NoError(t, err)
-	seen := make(chan *negotiationServer, 1)
-	srv, err := tls.CreateServer(so, func(s *tls.Socket) {
+	return serveGo(t, so, func(s *tls.Socket) *negotiationServer {
 		r := &negotiationServer{Protocol: s.GetProtocol(), Cipher: s.GetCipher().Name, ALPN: s.ALPNProtocol(),
 			Servername: s.Servername(), Authorized: s.Authorized()}
 		if err := s.AuthorizationError(); err != nil {
 			r.AuthorizationError = errCode(err)
 		}
-		seen <- r
-		_, _ = s.Write([]byte("hi"))
-		_ = s.End()
-	})
-	if err != nil {
-		return 0, nil, errCode(err)
-	}
-	srv.OnTLSClientError(func(err error, _ *tls.Socket) { seen <- &negotiationServer{Error: errCode(err)} })
-	f := startGoFront(t, srv)
-	return f.port, func() *negotiationServer { return goFrontResult(t, f, seen) }, ""
+		return r
+	}, func(code string) *negotiationServer { return &negotiationServer{Error: code} }, errCode)
 }
 
 // goNegotiationClient runs a nodetls client holding options (node's connect

@@ -173,6 +173,29 @@ func startGoFront(t *testing.T, srv *tls.Server) *goFront {
 	return f
 }
 
+// serveGo is a nodetls server of so behind a front, for a pairing's startGo:
+// its port and result, or the code of CreateServer's error. The result is
+// view(socket) from its secureConnection (the server then writes "hi" and
+// ends, unless view destroyed the socket) or failed(code) from its
+// tlsClientError; code names errors.
+func serveGo[S any](t *testing.T, so tls.ServerOptions, view func(*tls.Socket) *S, failed func(code string) *S,
+	code func(error) string) (int, func() *S, string) {
+	seen := make(chan *S, 1)
+	srv, err := tls.CreateServer(so, func(s *tls.Socket) {
+		seen <- view(s)
+		if !s.Destroyed() {
+			_, _ = s.Write([]byte("hi"))
+			_ = s.End()
+		}
+	})
+	if err != nil {
+		return 0, nil, code(err)
+	}
+	srv.OnTLSClientError(func(err error, _ *tls.Socket) { seen <- failed(code(err)) })
+	f := startGoFront(t, srv)
+	return f.port, func() *S { return goFrontResult(t, f, seen) }, ""
+}
+
 // result waits for the marker and then for what the server reports on seen;
 // nil when no client came.
 func goFrontResult[S any](t *testing.T, f *goFront, seen <-chan *S) *S {

@@ -281,19 +281,16 @@ func startGoPSKServer(t *testing.T, spec pskSpec) (int, func() *pskServer, strin
 		}
 		return key
 	}
-	seen := make(chan *pskServer, 1)
-	srv, err := tls.CreateServer(so, func(s *tls.Socket) {
-		seen <- &pskServer{Protocol: s.GetProtocol(), Cipher: s.GetCipher().Name}
-		_, _ = s.Write([]byte("hi"))
-		_ = s.End()
-	})
-	if err != nil {
-		return 0, nil, pskErrCode(err)
+	port, result, serverError := serveGo(t, so,
+		func(s *tls.Socket) *pskServer {
+			return &pskServer{Protocol: s.GetProtocol(), Cipher: s.GetCipher().Name}
+		},
+		func(code string) *pskServer { return &pskServer{Error: code} }, pskErrCode)
+	if serverError != "" {
+		return 0, nil, serverError
 	}
-	srv.OnTLSClientError(func(err error, _ *tls.Socket) { seen <- &pskServer{Error: pskErrCode(err)} })
-	f := startGoFront(t, srv)
-	return f.port, func() *pskServer {
-		r := goFrontResult(t, f, seen)
+	return port, func() *pskServer {
+		r := result()
 		if r != nil {
 			mu.Lock()
 			defer mu.Unlock()

@@ -255,8 +255,7 @@ func startGoRenegotiationServer(t *testing.T, spec renegotiationServerSpec) (int
 	if v, ok := spec.Reneg["rejectUnauthorized"].(bool); ok {
 		ro.RejectUnauthorized = &v
 	}
-	seen := make(chan *renegotiationServer, 1)
-	srv, err := tls.CreateServer(so, func(s *tls.Socket) {
+	return serveGo(t, so, func(s *tls.Socket) *renegotiationServer {
 		r := &renegotiationServer{Authorized: s.Authorized(), Renegs: []string{}, Errors: []string{}}
 		if err := s.AuthorizationError(); err != nil {
 			r.AuthorizationError = errCode(err)
@@ -294,18 +293,8 @@ func startGoRenegotiationServer(t *testing.T, spec renegotiationServerSpec) (int
 			r.After.Peer = p.Subject.Get("CN")
 		}
 		mu.Unlock()
-		seen <- r
-		if !s.Destroyed() {
-			_, _ = s.Write([]byte("hi"))
-			_ = s.End()
-		}
-	})
-	if err != nil {
-		return 0, nil, errCode(err)
-	}
-	srv.OnTLSClientError(func(err error, _ *tls.Socket) { seen <- &renegotiationServer{Error: errCode(err)} })
-	f := startGoFront(t, srv)
-	return f.port, func() *renegotiationServer { return goFrontResult(t, f, seen) }, ""
+		return r
+	}, func(code string) *renegotiationServer { return &renegotiationServer{Error: code} }, errCode)
 }
 
 // goRenegotiate is the script's renegotiate: n renegotiations of s in turn.
