@@ -38,8 +38,15 @@ static int win_write(BIO *b, const char *data, int len) {
     if (c->eof_read)
         return len; /* the alert for an unexpected end of the input (conn.h) */
     size_t n = (size_t)len;
-    /* Socket mode: send straight away while nothing older is queued. */
-    if (c->fd >= 0 && c->direct_write && c->out_len == 0 && c->ovf_len == c->ovf_off) {
+    /* Socket mode: send straight away while nothing older is queued, unless
+     * a handshake is running. Handshake messages are queued for Go to send
+     * after the step, so that the end of a handshake reaches the peer only
+     * once the handshake-done callbacks have run: as in Node, a server that
+     * rejects its client's certificate never sends its last flight (TLS 1.2
+     * Finished, TLS 1.3 tickets), nor a client that rejects its server's
+     * certificate its TLS 1.3 Finished. */
+    if (c->fd >= 0 && c->direct_write && c->out_len == 0 && c->ovf_len == c->ovf_off &&
+        !SSL_in_init(c->ssl)) {
         while (n > 0) {
             ssize_t k = send(c->fd, data, n, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (k < 0 && errno == EINTR)
@@ -250,6 +257,7 @@ nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle) {
         return nt_fail("BIO_new");
     }
     c->fd = -1;
+    c->ssl = s;
     BIO_set_data(b, c);
     SSL_set_bio(s, b, b); /* with rbio == wbio it takes the second reference itself */
     /* Set before the handle, so a failure here leaves the handle to the caller. */
@@ -605,12 +613,12 @@ size_t nt_conn_take_overflow(SSL *s, unsigned char *dst, size_t cap) {
     memcpy(dst, c->ovf + c->ovf_off, k);
     c->ovf_off += k;
     if (c->ovf_off == c->ovf_len) {
+        /* Drained: freed, so an idle connection holds no overflow (it is
+         * used only when the window or the socket had no room). */
         c->ovf_off = c->ovf_len = 0;
-        if (c->ovf_cap > 256 * 1024) {
-            free(c->ovf);
-            c->ovf = NULL;
-            c->ovf_cap = 0;
-        }
+        free(c->ovf);
+        c->ovf = NULL;
+        c->ovf_cap = 0;
     }
     return k;
 }

@@ -6,6 +6,8 @@
 
 /* Per-SSL engine state, owned by the window BIO (freed with it). */
 typedef struct nt_conn {
+    /* The SSL this BIO belongs to (not owned: the SSL owns the BIO). */
+    SSL *ssl;
     /* Input window: Go memory, valid only during a step. */
     const unsigned char *in;
     size_t in_len, in_off;
@@ -42,6 +44,8 @@ typedef struct nt_conn {
      * nothing is queued; what the socket does not take is queued in the
      * output window as usual. fd is -1 in window mode. */
     int fd;
+    /* Go allows sending straight to the socket in this step. Handshake
+     * messages never are (see win_write). */
     int direct_write;
     int no_read;       /* this step must not consume input */
     size_t fd_read;    /* bytes received from the socket in this step */

@@ -331,13 +331,22 @@ func (c *Conn) Transport() net.Conn { return c.transport }
 
 // stepLocked runs one engine step with room for outRoom bytes of output and
 // collects what it produced. c.mu must be held and c.ssl must be live.
+//
+// In socket mode a step after the first handshake that may send straight to
+// the socket gets no reserved window: what the socket does not take goes to
+// the C side's overflow and from there into out, so an idle connection keeps
+// no output buffer (flush drops it once written). Handshake messages always
+// go through the window (see win_write in cbridge/conn.c).
 func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
-	c.reserveOut(outRoom)
+	direct := c.sock != nil && c.directWriteOKLocked()
+	if !direct || !c.hsDone.Load() {
+		c.reserveOut(outRoom)
+	}
 	win := c.out[len(c.out):cap(c.out)]
 	c.hookErr = nil
 	var st cbridge.StepResult
 	if c.sock != nil {
-		st = c.sock.step(op, win, buf, c.directWriteOKLocked())
+		st = c.sock.step(op, win, buf, direct)
 		if st.Flags&cbridge.FlagEOF != 0 {
 			c.inEOF = true
 		}
@@ -420,7 +429,9 @@ func (c *Conn) flush() error {
 
 		c.mu.Lock()
 		c.flushing = false
-		if c.spare == nil {
+		if c.spare == nil && c.sock == nil {
+			// In socket mode output queues only when the socket is full:
+			// the buffer goes, and an idle connection holds none.
 			c.spare = buf[:0]
 		}
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -667,5 +668,63 @@ func TestConnErrorsAreSticky(t *testing.T) {
 			require.ErrorAs(t, err, &oe)
 			assert.True(t, oe.HasReason("sslv3 alert bad record mac"), "server got %v", err)
 		})
+	}
+}
+
+// TestConnLastFlightAfterHandshakeDone: the output of the step that ends a
+// handshake reaches the peer only after OnHandshakeDone has run, so a side
+// that judges its peer there and aborts never sends its last flight (as
+// Node, which judges before writing it): a TLS 1.2 server's Finished, a
+// TLS 1.3 client's Finished. The peer's handshake then fails. On the socket
+// fast path handshake messages are queued for Go to send, not sent by
+// OpenSSL during the step.
+func TestConnLastFlightAfterHandshakeDone(t *testing.T) {
+	_, leaf := newPKI(t, testpki.Options{Key: testpki.ECDSAP256})
+	for _, tr := range netTransports {
+		for _, c := range []struct {
+			name    string
+			version openssl.ProtocolVersion
+			server  bool // the aborting side
+		}{
+			{"TLS 1.2 server", openssl.TLS1_2, true},
+			{"TLS 1.3 client", openssl.TLS1_3, false},
+		} {
+			t.Run(tr.name+"/"+c.name, func(t *testing.T) {
+				opts := openssl.ContextOptions{MinVersion: c.version, MaxVersion: c.version}
+				sctx := serverContext(t, leaf, opts)
+				cctx := clientContext(t, leaf.CAPEM, opts)
+				var self *openssl.Conn
+				var aborted atomic.Int32
+				abort := func(n int) {
+					aborted.Add(1)
+					_ = self.Abort()
+				}
+				scfg, ccfg := openssl.ConnConfig{}, openssl.ConnConfig{ServerName: "localhost"}
+				if c.server {
+					scfg.OnHandshakeDone = abort
+				} else {
+					ccfg.OnHandshakeDone = abort
+				}
+				sraw, craw := tr.raw(t)
+				srv, err := openssl.Server(sraw, sctx, scfg)
+				require.NoError(t, err)
+				cli, err := openssl.Client(craw, cctx, ccfg)
+				require.NoError(t, err)
+				t.Cleanup(func() { srv.Close(); cli.Close() })
+				self, peer := srv, cli
+				if !c.server {
+					self, peer = cli, srv
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				done := make(chan error, 1)
+				go func() { done <- self.Handshake(ctx) }()
+				perr := peer.Handshake(ctx)
+				<-done
+				assert.Equal(t, int32(1), aborted.Load())
+				assert.Error(t, perr, "the peer finished its handshake: it got the last flight")
+				assert.NotErrorIs(t, perr, context.DeadlineExceeded)
+			})
+		}
 	}
 }
