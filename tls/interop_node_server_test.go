@@ -111,6 +111,45 @@ func TestInteropNodeServerSNI(t *testing.T) {
 	}
 }
 
+// A client that rejects the node server's certificate: node's client judges
+// the server as its handshake ends, before it sends its last flight, so a
+// TLS 1.3 server never gets the client's Finished (tlsClientError, "socket
+// hang up") while a TLS 1.2 server, whose Finished comes last, sees a
+// connection that the client then closes. Ours must do the same to the
+// server (and report the same error).
+func TestInteropNodeServerClientRejects(t *testing.T) {
+	root := testpki.NewCA(t, testpki.Options{})
+	leaf := root.Leaf(t, testpki.Options{}, "localhost")
+	port, get := parity.StartNodeServer(t, parity.ServerSpec{Options: map[string]any{
+		"key": str(leaf.KeyPEM), "cert": str(leaf.ChainPEM)}})
+	for _, c := range []struct {
+		name string
+		opts map[string]any
+		want string // the server's event
+	}{
+		{"untrusted", map[string]any{"servername": "localhost"}, "tlsClientError"},
+		{"host name mismatch", map[string]any{"ca": str(root.CertPEM), "servername": "other.test"}, "tlsClientError"},
+		{"untrusted, rejectUnauthorized false", map[string]any{"servername": "localhost", "rejectUnauthorized": false}, "secureConnection"},
+		{"trusted", map[string]any{"ca": str(root.CertPEM), "servername": "localhost"}, "secureConnection"},
+	} {
+		for _, v := range []string{"TLSv1.3", "TLSv1.2"} {
+			t.Run(c.name+"/"+v, func(t *testing.T) {
+				opts := map[string]any{"maxVersion": v}
+				for k, val := range c.opts {
+					opts[k] = val
+				}
+				want := c.want
+				if v == "TLSv1.2" {
+					want = "secureConnection"
+				}
+				_, _, nodeSrv, goSrv := runClientParityServer(t, port, get, 1, opts, parity.ClientSpec{})
+				assert.Equal(t, []string{want}, events(nodeSrv))
+				assert.Equal(t, []string{want}, events(goSrv))
+			})
+		}
+	}
+}
+
 // test-tls-client-renegotiation-limit: a client renegotiating against a node
 // server; from the 4th renegotiation (CLIENT_RENEG_LIMIT 3) the server socket
 // reports ERR_TLS_SESSION_ATTACK, which does not end the connection (the

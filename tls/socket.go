@@ -64,8 +64,9 @@ type Socket struct {
 	authErr        *Error
 	secured        bool
 	closed         bool
-	rejected       bool // the server refused the client's certificate
-	errorEmitted   bool // tlsClientError or the client's error was reported
+	rejected       bool   // a server refused its client's certificate, or a client its server's
+	dhErr          *Error // a client's ERR_TLS_DH_PARAM_SIZE
+	errorEmitted   bool   // tlsClientError or the client's error was reported
 	hookErr        error
 	sessionFns     []func([]byte)
 	pendingSession [][]byte
@@ -376,32 +377,14 @@ func (s *Socket) emitClientError(err error) {
 // clientSecure is Node's onConnectSecure: the DH size check, the verify
 // result, then the host name check unless the session was resumed.
 func (s *Socket) clientSecure() error {
-	if ek := s.GetEphemeralKeyInfo(); ek.Type == "DH" && ek.Size < s.minDHSize {
-		err := errorf("ERR_TLS_DH_PARAM_SIZE", "DH parameter size %d is less than %d", ek.Size, s.minDHSize)
-		debugf("client emit: %v", err)
-		s.Destroy()
-		return err
-	}
-	verifyErr := s.verifyError()
-	if verifyErr == nil && s.verifyIdentity && !s.IsSessionReused() {
-		if err := s.checkServerIdentity(s.hostForIdentity, s.GetPeerCertificate(true)); err != nil {
-			var te *Error
-			if !errors.As(err, &te) {
-				te = &Error{Message: err.Error(), Err: err}
-			}
-			verifyErr = te
-		}
-	}
 	s.mu.Lock()
-	if verifyErr != nil {
-		s.authorized = false
-		s.authErr = verifyErr
-	} else {
-		s.authorized = true
-	}
+	dhErr, verifyErr, rejected := s.dhErr, s.authErr, s.rejected
 	s.mu.Unlock()
-	if verifyErr != nil && s.rejectUnauthorized {
-		s.Destroy()
+	if dhErr != nil {
+		debugf("client emit: %v", dhErr)
+		return dhErr
+	}
+	if rejected {
 		return verifyErr
 	}
 	if verifyErr != nil {
@@ -415,6 +398,42 @@ func (s *Socket) clientSecure() error {
 	s.mu.Unlock()
 	s.flushSessions()
 	return nil
+}
+
+// judgeServer is the verification of Node's onConnectSecure: the DH size
+// check, the verify result, then the host name check unless the session was
+// resumed. It runs as the first handshake ends, before the handshake's last
+// flight is sent: Node judges the server before it writes that flight, so a
+// TLS 1.3 server that a client rejects never gets the client's Finished
+// (it reports a hang-up, not a connection). clientSecure reports the verdict.
+func (s *Socket) judgeServer() {
+	if ek := s.GetEphemeralKeyInfo(); ek.Type == "DH" && ek.Size < s.minDHSize {
+		err := errorf("ERR_TLS_DH_PARAM_SIZE", "DH parameter size %d is less than %d", ek.Size, s.minDHSize)
+		s.mu.Lock()
+		s.dhErr = err
+		s.mu.Unlock()
+		s.Destroy()
+		return
+	}
+	verifyErr := s.verifyError()
+	if verifyErr == nil && s.verifyIdentity && !s.IsSessionReused() {
+		if err := s.checkServerIdentity(s.hostForIdentity, s.GetPeerCertificate(true)); err != nil {
+			var te *Error
+			if !errors.As(err, &te) {
+				te = &Error{Message: err.Error(), Err: err}
+			}
+			verifyErr = te
+		}
+	}
+	s.mu.Lock()
+	s.authorized = verifyErr == nil
+	s.authErr = verifyErr
+	s.rejected = verifyErr != nil && s.rejectUnauthorized
+	rejected := s.rejected
+	s.mu.Unlock()
+	if rejected {
+		s.Destroy()
+	}
 }
 
 // judgeClient is the verification of Node's onServerSocketSecure. It runs as
@@ -520,6 +539,9 @@ func (s *Socket) onHandshakeDone(n int) {
 		// Node's onServerSocketSecure listens to every 'secure': a
 		// renegotiation judges the client again.
 		s.judgeClient()
+	} else if n == 1 {
+		// Node's onConnectSecure, once.
+		s.judgeServer()
 	}
 	if n > 1 {
 		// A renegotiation; the first handshake is reported by handshake.
