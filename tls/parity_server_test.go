@@ -410,6 +410,8 @@ func TestParityServerJunk(t *testing.T) {
 	timeoutKeep := timeout
 	timeoutKeep.KeepOnError = true
 	withCache := parity.ServerSpec{Options: base, SessionCache: true}
+	// The start of a 512-byte ClientHello record: the server waits for the rest.
+	partialHello := append([]byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03}, bytes.Repeat([]byte{7}, 40)...)
 	runServerCases(t, []serverCase{
 		{name: "junk", server: parity.ServerSpec{Options: base},
 			peer: parity.RawClient([]byte("blah\nblah\nblah\n"), wait), want: []string{"tlsClientError"}},
@@ -428,6 +430,12 @@ func TestParityServerJunk(t *testing.T) {
 		{name: "handshake timeout, node client late, handler destroys", server: timeout,
 			peer: parity.NodeClient(parity.ClientSpec{Delay: 800, Options: map[string]any{"ca": str(ca.CertPEM), "servername": "localhost"}}),
 			want: []string{"tlsClientError"}},
+		// The timeout counts from the connection, not from the last byte:
+		// a client that sends a byte of its ClientHello every 50 ms is still
+		// cut off after 300 ms (node's timer is the TLS socket's, which the
+		// handshake's own reads and writes do not refresh).
+		{name: "handshake timeout, client trickles its hello", server: timeout,
+			peer: parity.TrickleClient(partialHello, 50*time.Millisecond, wait), want: []string{"tlsClientError"}},
 		// Left open, the socket still completes its handshake when the client comes.
 		{name: "handshake timeout, node client late, socket left open", server: timeoutKeep,
 			peer: parity.NodeClient(parity.ClientSpec{Delay: 800, Options: map[string]any{"ca": str(ca.CertPEM), "servername": "localhost"}}),

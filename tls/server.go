@@ -51,9 +51,10 @@ type ServerOptions struct {
 	// PSKIdentityHint is sent to clients (TLS 1.2), up to a NUL byte (Node
 	// passes it to OpenSSL as a C string).
 	PSKIdentityHint string
-	// HandshakeTimeout (0 = 120 s) reports a handshake idle that long through
-	// OnTLSClientError with ERR_TLS_HANDSHAKE_TIMEOUT; as in Node, the socket
-	// is not closed by it (close it in the handler).
+	// HandshakeTimeout (0 = 120 s) reports a handshake not done that long
+	// after the connection came (bytes that arrive meanwhile do not restart
+	// it) through OnTLSClientError with ERR_TLS_HANDSHAKE_TIMEOUT; as in
+	// Node, the socket is not closed by it (close it in the handler).
 	HandshakeTimeout time.Duration
 	// EnableTrace writes OpenSSL's protocol trace of every connection to stderr.
 	EnableTrace bool
@@ -393,26 +394,24 @@ func (s *Server) newSocket(raw net.Conn, tlsOpts *TLSSocketOptions) (*Socket, er
 	sc := s.secure
 	sessionHandlers := len(s.onNewSess) > 0 || len(s.onResume) > 0
 	s.mu.Unlock()
-	idle := s.opts.HandshakeTimeout
-	if idle == 0 {
-		idle = 120 * time.Second
+	hsTimeout := s.opts.HandshakeTimeout
+	if hsTimeout == 0 {
+		hsTimeout = 120 * time.Second
 	}
-	act := &activityConn{Conn: raw}
 	debugf("server _init handle? true")
 	sock := &Socket{
-		transport:       raw,
-		isServer:        true,
-		server:          s,
-		secure:          sc,
-		requestCert:     s.opts.RequestCert,
-		serverReject:    s.opts.RejectUnauthorized == nil || *s.opts.RejectUnauthorized,
-		handshakeIdle:   idle,
-		activity:        act,
-		sniCallback:     s.opts.SNICallback,
-		alpnProtocols:   s.opts.ALPNProtocols,
-		alpnCallback:    s.opts.ALPNSocketCallback,
-		pskServer:       s.opts.PSKCallback,
-		sessionHandlers: sessionHandlers,
+		transport:        raw,
+		isServer:         true,
+		server:           s,
+		secure:           sc,
+		requestCert:      s.opts.RequestCert,
+		serverReject:     s.opts.RejectUnauthorized == nil || *s.opts.RejectUnauthorized,
+		handshakeTimeout: hsTimeout,
+		sniCallback:      s.opts.SNICallback,
+		alpnProtocols:    s.opts.ALPNProtocols,
+		alpnCallback:     s.opts.ALPNSocketCallback,
+		pskServer:        s.opts.PSKCallback,
+		sessionHandlers:  sessionHandlers,
 	}
 	if cb := s.opts.ALPNCallback; cb != nil {
 		sock.alpnCallback = func(_ *Socket, servername string, protocols []string) (string, bool) {
@@ -438,7 +437,7 @@ func (s *Server) newSocket(raw net.Conn, tlsOpts *TLSSocketOptions) (*Socket, er
 	if err != nil {
 		return nil, err
 	}
-	conn, err := openssl.Server(act, sock.secure.ctx, cfg)
+	conn, err := openssl.Server(raw, sock.secure.ctx, cfg)
 	if err != nil {
 		var oe *openssl.Error
 		if errors.As(err, &oe) && oe.Op == "SSL_use_psk_identity_hint" {

@@ -45,16 +45,15 @@ type Socket struct {
 	connectPort         int
 
 	// Server side.
-	requestCert     bool
-	serverReject    bool
-	handshakeIdle   time.Duration
-	activity        *activityConn
-	sniCallback     func(string) (*SecureContext, error)
-	alpnProtocols   []string
-	alpnCallback    func(s *Socket, servername string, protocols []string) (string, bool)
-	inCallback      atomic.Bool // a handshake callback of this socket is running
-	pskServer       func(s *Socket, identity string) []byte
-	sessionHandlers bool
+	requestCert      bool
+	serverReject     bool
+	handshakeTimeout time.Duration
+	sniCallback      func(string) (*SecureContext, error)
+	alpnProtocols    []string
+	alpnCallback     func(s *Socket, servername string, protocols []string) (string, bool)
+	inCallback       atomic.Bool // a handshake callback of this socket is running
+	pskServer        func(s *Socket, identity string) []byte
+	sessionHandlers  bool
 
 	hsOnce sync.Once
 	hsErr  error
@@ -98,50 +97,6 @@ type Socket struct {
 }
 
 var _ net.Conn = (*Socket)(nil)
-
-// activityConn records the time of the last transport activity, for the
-// server's handshake (idle) timeout.
-type activityConn struct {
-	net.Conn
-	mu   sync.Mutex
-	last time.Time
-}
-
-func (a *activityConn) touch() {
-	a.mu.Lock()
-	a.last = time.Now()
-	a.mu.Unlock()
-}
-
-func (a *activityConn) idleSince() time.Time {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.last
-}
-
-func (a *activityConn) Read(p []byte) (int, error) {
-	n, err := a.Conn.Read(p)
-	if n > 0 {
-		a.touch()
-	}
-	return n, err
-}
-
-func (a *activityConn) Write(p []byte) (int, error) {
-	n, err := a.Conn.Write(p)
-	if n > 0 {
-		a.touch()
-	}
-	return n, err
-}
-
-// CloseWrite half-closes the underlying connection when it can.
-func (a *activityConn) CloseWrite() error {
-	if cw, ok := a.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return nil
-}
 
 // connConfig builds the engine's callbacks for this socket.
 func (s *Socket) connConfig(servername string, alpn []string, session []byte, requestOCSP, trace bool,
@@ -248,7 +203,7 @@ func (s *Socket) handshake(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	var stop func()
-	if s.isServer && s.handshakeIdle > 0 {
+	if s.isServer && s.handshakeTimeout > 0 {
 		stop = s.armHandshakeTimer()
 	}
 	err := s.conn.Handshake(ctx)
@@ -323,35 +278,15 @@ func (s *Socket) handshakeError(err error) error {
 	return err
 }
 
-// armHandshakeTimer starts the server's handshake idle timer; the returned
-// function stops it.
+// armHandshakeTimer starts the server's handshake timer; the returned
+// function stops it. As Node's, it runs from the start of the handshake: the
+// handshake's own reads and writes do not restart it (in Node they move
+// ciphertext below the TLS socket, whose timer only its own reads and writes
+// refresh), so a client that sends its hello a byte at a time is still cut
+// off.
 func (s *Socket) armHandshakeTimer() func() {
-	var mu sync.Mutex
-	stopped := false
-	var t *time.Timer
-	var fire func()
-	fire = func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if stopped {
-			return
-		}
-		idle := time.Since(s.activity.idleSince())
-		if idle < s.handshakeIdle {
-			t = time.AfterFunc(s.handshakeIdle-idle, fire)
-			return
-		}
-		stopped = true
-		s.emitClientError(errHandshakeTimeout())
-	}
-	s.activity.touch()
-	t = time.AfterFunc(s.handshakeIdle, fire)
-	return func() {
-		mu.Lock()
-		stopped = true
-		t.Stop()
-		mu.Unlock()
-	}
+	t := time.AfterFunc(s.handshakeTimeout, func() { s.emitClientError(errHandshakeTimeout()) })
+	return func() { t.Stop() }
 }
 
 // emitClientError reports err once, through the server's tlsClientError

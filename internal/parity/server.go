@@ -235,6 +235,51 @@ func RawClient(payload []byte, wait time.Duration) Peer {
 	}
 }
 
+// TrickleClient is a Peer like RawClient that writes payload one byte at a
+// time, a byte every interval, while it reads for up to wait (a slow client:
+// each byte is activity on the connection).
+func TrickleClient(payload []byte, every, wait time.Duration) Peer {
+	return func(t testing.TB, port int) []Line {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			t.Fatalf("parity: %v", err)
+		}
+		defer c.Close()
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			tick := time.NewTicker(every)
+			defer tick.Stop()
+			for i := range payload {
+				if _, err := c.Write(payload[i : i+1]); err != nil {
+					return
+				}
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+			}
+		}()
+		_ = c.SetReadDeadline(time.Now().Add(wait))
+		var got []byte
+		buf := make([]byte, 4096)
+		closed := false
+		for {
+			n, err := c.Read(buf)
+			got = append(got, buf[:n]...)
+			if err != nil {
+				closed = !errors.Is(err, os.ErrDeadlineExceeded)
+				break
+			}
+		}
+		if len(got) > 64 {
+			got = got[:64]
+		}
+		return []Line{{"event": "raw", "closed": closed, "response": hex.EncodeToString(got)}}
+	}
+}
+
 // WriteTemp writes data to a file in a test's temporary directory (for
 // s_client -cert/-key/-CAfile and -sess_out) and returns its path.
 func WriteTemp(t testing.TB, name string, data []byte) string {
