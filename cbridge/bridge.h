@@ -85,6 +85,7 @@ enum {
 };
 int nt_init(void);
 long nt_live(int kind);
+long long nt_malloc_in_use(void);
 
 /* ex_data indices holding a runtime/cgo.Handle (as uintptr_t) for callbacks. */
 extern int nt_ssl_handle_idx;

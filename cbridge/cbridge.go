@@ -57,3 +57,8 @@ func LiveObjects() ObjectCounts {
 		X509: get(ObjX509), PKey: get(ObjPKey), BIO: get(ObjBIO), X509Store: get(ObjX509Store),
 	}
 }
+
+// MallocInUse is the number of bytes the C heap (malloc: OpenSSL's objects
+// and buffers) has handed out and not taken back, from glibc's mallinfo2;
+// -1 where the C library cannot tell. Memory tests compare two readings.
+func MallocInUse() int64 { return int64(C.nt_malloc_in_use()) }

@@ -39,12 +39,12 @@ static int win_write(BIO *b, const char *data, int len) {
         return len; /* the alert for an unexpected end of the input (conn.h) */
     size_t n = (size_t)len;
     /* Socket mode: send straight away while nothing older is queued, unless
-     * a handshake is running. Handshake messages are queued for Go to send
-     * after the step, so that the end of a handshake reaches the peer only
-     * once the handshake-done callbacks have run: as in Node, a server that
-     * rejects its client's certificate never sends its last flight (TLS 1.2
-     * Finished, TLS 1.3 tickets), nor a client that rejects its server's
-     * certificate its TLS 1.3 Finished. */
+     * a handshake is running. Handshake messages are queued and sent at the
+     * end of the step (send_queued), except the last flight of a handshake,
+     * which Go sends once the handshake-done callbacks have run: as in Node,
+     * a server that rejects its client's certificate never sends its last
+     * flight (TLS 1.2 Finished, TLS 1.3 tickets), nor a client that rejects
+     * its server's certificate its TLS 1.3 Finished. */
     if (c->fd >= 0 && c->direct_write && c->out_len == 0 && c->ovf_len == c->ovf_off &&
         !SSL_in_init(c->ssl)) {
         while (n > 0) {
@@ -94,6 +94,30 @@ static int win_write(BIO *b, const char *data, int len) {
     }
     c->produced += (size_t)len;
     return len;
+}
+
+/* send_queued sends what a socket-mode step queued in the output window,
+ * when Go allows direct sends and nothing older waits: the rest (if the
+ * socket is full) moves to the front of the window for Go to write. */
+static void send_queued(nt_conn *c) {
+    if (!c->direct_write || c->out_len == 0 || c->ovf_len != c->ovf_off)
+        return;
+    size_t off = 0;
+    while (off < c->out_len) {
+        ssize_t k = send(c->fd, c->out + off, c->out_len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            c->direct_write = 0;
+            break;
+        }
+        c->fd_sent += (size_t)k;
+        off += (size_t)k;
+    }
+    if (off > 0) {
+        memmove(c->out, c->out + off, c->out_len - off);
+        c->out_len -= off;
+    }
 }
 
 static int win_read(BIO *b, char *dst, int len) {
@@ -479,6 +503,20 @@ void nt_conn_socket_mode(SSL *s, size_t read_buffer) {
         SSL_set_default_read_buffer_len(s, read_buffer);
 }
 
+/* release_idle_buffers frees OpenSSL's record buffers (about 34 KiB) when a
+ * read step found nothing and Go is about to wait for the peer: an idle
+ * connection then holds none, while a busy one keeps them (unlike
+ * SSL_MODE_RELEASE_BUFFERS, which frees them after every record).
+ * SSL_free_buffers keeps buffers that hold part of a record; before 3.0.14
+ * it did not always (CVE-2024-4741), so older versions keep their buffers. */
+static void release_idle_buffers(SSL *s) {
+    static int ok = -1;
+    if (ok < 0)
+        ok = OpenSSL_version_num() >= 0x300000e0L;
+    if (ok && !SSL_in_init(s))
+        SSL_free_buffers(s);
+}
+
 static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_cap,
                     unsigned char *buf, size_t buf_len) {
     nt_step st;
@@ -492,6 +530,7 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
     c->produced = 0;
     c->step_flags = 0;
     c->eof_read = 0;
+    unsigned dones = c->hs_dones;
 
     int ret;
     size_t n = 0;
@@ -530,6 +569,8 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
             break;
         }
         st.ret = (long)done;
+        if (done == 0 && st.ssl_err == SSL_ERROR_WANT_READ)
+            release_idle_buffers(s);
         break;
     }
     case NT_OP_WRITE:
@@ -587,6 +628,11 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
         st.err = nt_capture_or("unknown engine operation");
     }
 
+    /* Socket mode: the handshake messages win_write queued go out now,
+     * unless this step ended a handshake: that last flight waits in the
+     * window until Go has run the handshake-done callbacks. */
+    if (c->fd >= 0 && c->hs_dones == dones)
+        send_queued(c);
     st.in_used = c->in_off;
     st.out_len = c->out_len;
     st.ovf_pending = c->ovf_len - c->ovf_off;

@@ -2,6 +2,9 @@
 #include "_cgo_export.h"
 #include "conn.h"
 #include "tickets.h"
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 static long nt_counts[NT_OBJ__COUNT];
 int nt_ssl_handle_idx = -1;
@@ -52,4 +55,13 @@ long nt_live(int kind) {
     if (kind < 0 || kind >= NT_OBJ__COUNT)
         return -1;
     return __atomic_load_n(&nt_counts[kind], __ATOMIC_RELAXED);
+}
+
+long long nt_malloc_in_use(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 mi = mallinfo2();
+    return (long long)(mi.uordblks + mi.hblkhd);
+#else
+    return -1;
+#endif
 }

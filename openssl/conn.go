@@ -335,8 +335,10 @@ func (c *Conn) Transport() net.Conn { return c.transport }
 // In socket mode a step after the first handshake that may send straight to
 // the socket gets no reserved window: what the socket does not take goes to
 // the C side's overflow and from there into out, so an idle connection keeps
-// no output buffer (flush drops it once written). Handshake messages always
-// go through the window (see win_write in cbridge/conn.c).
+// no output buffer (flush drops it once written). Handshake messages go
+// through the window (see win_write in cbridge/conn.c): the C side sends
+// them at the end of the step, except the last flight of a handshake, which
+// flush sends after the OnHandshakeDone callbacks.
 func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 	direct := c.sock != nil && c.directWriteOKLocked()
 	if !direct || !c.hsDone.Load() {
@@ -647,9 +649,17 @@ func (c *Conn) handshakeLoop() error {
 		}
 		c.unlockAndReport()
 		if st.Ret == 1 && err == nil {
-			// What follows the handshake (TLS 1.3 tickets) goes out in the
-			// background; the peer may already be writing to us.
-			c.flushAsync()
+			// The handshake's last flight (and TLS 1.3 tickets) goes out
+			// now that the callbacks have run. On a socket, whose buffer
+			// takes a last flight whole, at once (a TLS 1.3 client's peer
+			// waits for its Finished); otherwise in the background: over a
+			// synchronous transport the peer may already be writing to us.
+			// A failed write is kept for the next Write.
+			if c.sock != nil {
+				_ = c.flush()
+			} else {
+				c.flushAsync()
+			}
 			return nil
 		}
 		// Mid-handshake the peer is waiting for this flight.
