@@ -72,7 +72,7 @@ func main() {
 	size := flag.String("bytes", "1GiB", "bytes per throughput run")
 	chunk := flag.Int("chunk", 16384, "bytes per write (and per read)")
 	hs := flag.Int("handshakes", 1000, "handshakes per handshake run (0 skips them)")
-	only := flag.String("contenders", "nodetls,crypto/tls,C,node", "contenders to run, comma-separated; also nodetls-window (nodetls without the socket fast path), nodetls+crypto/tls and crypto/tls+nodetls (mixed pairs, client+server)")
+	only := flag.String("contenders", "nodetls,crypto/tls,C,node", "contenders to run, comma-separated; also nodetls-api (nodetls through package tls: tls.Socket on both ends), nodetls-window (nodetls without the socket fast path), nodetls+crypto/tls and crypto/tls+nodetls (mixed pairs, client+server)")
 	kinds := flag.String("jobs", "c2s,s2c,handshake", "job kinds to run")
 	versions := flag.String("versions", "1.3,1.2", "TLS versions to run")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (the Go contenders) to this file")
@@ -106,6 +106,9 @@ func main() {
 	}
 	if want["crypto/tls+nodetls"] {
 		cs = append(cs, &goContender{name: "crypto/tls+nodetls", setup: mixSetup(gotlsSetup, nodetlsSetup), pki: p})
+	}
+	if want["nodetls-api"] {
+		cs = append(cs, &goContender{name: "nodetls-api", setup: nodetlsAPISetup, pki: p})
 	}
 	if want["nodetls-window"] {
 		cs = append(cs, &goContender{name: "nodetls-window", setup: nodetlsWindowSetup, pki: p})
