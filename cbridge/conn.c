@@ -30,6 +30,26 @@
 
 static BIO_METHOD *win_method;
 
+/* send_direct sends what the socket takes of data without waiting and
+ * returns how much that was. A full (or failing) socket ends direct sends
+ * for the rest of the step: what is left is queued, and Go's write of the
+ * queue waits for room, or reports the error. */
+static size_t send_direct(nt_conn *c, const void *data, size_t n) {
+    size_t sent = 0;
+    while (sent < n) {
+        ssize_t k = send(c->fd, (const char *)data + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            c->direct_write = 0;
+            break;
+        }
+        c->fd_sent += (size_t)k;
+        sent += (size_t)k;
+    }
+    return sent;
+}
+
 static int win_write(BIO *b, const char *data, int len) {
     nt_conn *c = BIO_get_data(b);
     BIO_clear_retry_flags(b);
@@ -47,20 +67,9 @@ static int win_write(BIO *b, const char *data, int len) {
      * its server's certificate its TLS 1.3 Finished. */
     if (c->fd >= 0 && c->direct_write && c->out_len == 0 && c->ovf_len == c->ovf_off &&
         !SSL_in_init(c->ssl)) {
-        while (n > 0) {
-            ssize_t k = send(c->fd, data, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k <= 0) {
-                /* Full (or failing) socket: queue the rest; Go's write of the
-                 * queue waits for room, or reports the error. */
-                c->direct_write = 0;
-                break;
-            }
-            c->fd_sent += (size_t)k;
-            data += k;
-            n -= (size_t)k;
-        }
+        size_t k = send_direct(c, data, n);
+        data += k;
+        n -= k;
         if (n == 0) {
             c->produced += (size_t)len;
             return len;
@@ -102,18 +111,7 @@ static int win_write(BIO *b, const char *data, int len) {
 static void send_queued(nt_conn *c) {
     if (!c->direct_write || c->out_len == 0 || c->ovf_len != c->ovf_off)
         return;
-    size_t off = 0;
-    while (off < c->out_len) {
-        ssize_t k = send(c->fd, c->out + off, c->out_len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            c->direct_write = 0;
-            break;
-        }
-        c->fd_sent += (size_t)k;
-        off += (size_t)k;
-    }
+    size_t off = send_direct(c, c->out, c->out_len);
     if (off > 0) {
         memmove(c->out, c->out + off, c->out_len - off);
         c->out_len -= off;

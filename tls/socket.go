@@ -309,8 +309,9 @@ func (s *Socket) emitClientError(err error) {
 	}
 }
 
-// clientSecure is Node's onConnectSecure: the DH size check, the verify
-// result, then the host name check unless the session was resumed.
+// clientSecure is the end of Node's onConnectSecure, once the handshake has
+// returned: it reports judgeServer's verdict (and Node's debug lines), and
+// on success lets the session events through.
 func (s *Socket) clientSecure() error {
 	s.mu.Lock()
 	dhErr, verifyErr, rejected := s.dhErr, s.authErr, s.rejected

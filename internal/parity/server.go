@@ -216,23 +216,29 @@ func RawClient(payload []byte, wait time.Duration) Peer {
 		if len(payload) > 0 {
 			go c.Write(payload) //nolint:errcheck // the server may close first
 		}
-		_ = c.SetReadDeadline(time.Now().Add(wait))
-		var got []byte
-		buf := make([]byte, 4096)
-		closed := false
-		for {
-			n, err := c.Read(buf)
-			got = append(got, buf[:n]...)
-			if err != nil {
-				closed = !errors.Is(err, os.ErrDeadlineExceeded)
-				break
-			}
-		}
-		if len(got) > 64 {
-			got = got[:64]
-		}
-		return []Line{{"event": "raw", "closed": closed, "response": hex.EncodeToString(got)}}
+		return []Line{rawResponse(c, wait)}
 	}
+}
+
+// rawResponse reads c for up to wait: the raw line of RawClient and
+// TrickleClient.
+func rawResponse(c net.Conn, wait time.Duration) Line {
+	_ = c.SetReadDeadline(time.Now().Add(wait))
+	var got []byte
+	buf := make([]byte, 4096)
+	closed := false
+	for {
+		n, err := c.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			closed = !errors.Is(err, os.ErrDeadlineExceeded)
+			break
+		}
+	}
+	if len(got) > 64 {
+		got = got[:64]
+	}
+	return Line{"event": "raw", "closed": closed, "response": hex.EncodeToString(got)}
 }
 
 // TrickleClient is a Peer like RawClient that writes payload one byte at a
@@ -261,22 +267,7 @@ func TrickleClient(payload []byte, every, wait time.Duration) Peer {
 				}
 			}
 		}()
-		_ = c.SetReadDeadline(time.Now().Add(wait))
-		var got []byte
-		buf := make([]byte, 4096)
-		closed := false
-		for {
-			n, err := c.Read(buf)
-			got = append(got, buf[:n]...)
-			if err != nil {
-				closed = !errors.Is(err, os.ErrDeadlineExceeded)
-				break
-			}
-		}
-		if len(got) > 64 {
-			got = got[:64]
-		}
-		return []Line{{"event": "raw", "closed": closed, "response": hex.EncodeToString(got)}}
+		return []Line{rawResponse(c, wait)}
 	}
 }
 
