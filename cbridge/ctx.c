@@ -1,4 +1,5 @@
 #include "bridge.h"
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,6 +163,8 @@ nt_result nt_ctx_check_private_key(SSL_CTX *c) {
     return nt_ok(1, NULL);
 }
 
+static X509_STORE *own_cert_store(SSL_CTX *c);
+
 /* Replaces the context's trust store with a fresh, empty X509_STORE and
  * empties the client CA list. The old store (and any CRLs in it) is freed by
  * SSL_CTX_set_cert_store. */
@@ -179,7 +182,7 @@ nt_result nt_ctx_new_cert_store(SSL_CTX *c) {
  * reference. A certificate already present is not an error. */
 nt_result nt_ctx_store_add_cert(SSL_CTX *c, X509 *x) {
     ERR_clear_error();
-    X509_STORE *st = SSL_CTX_get_cert_store(c);
+    X509_STORE *st = own_cert_store(c);
     if (st == NULL || !X509_STORE_add_cert(st, x))
         return nt_fail("X509_STORE_add_cert");
     return nt_ok(1, NULL);
@@ -193,8 +196,76 @@ nt_result nt_ctx_add_client_ca(SSL_CTX *c, X509 *x) {
     return nt_ok(1, NULL);
 }
 
+/*
+ * The system's trust store: OpenSSL's default verify paths (SSL_CERT_FILE /
+ * SSL_CERT_DIR, else the distribution's CA file and hashed directory) in one
+ * X509_STORE, made on first use and shared by every context that trusts the
+ * system's roots and nothing else, as Node shares its root store. Loading
+ * the CA file parses every certificate in it (about 20 ms for Debian's 140);
+ * a context of its own for every connection must not pay that each time.
+ * X509_STORE locks itself, so contexts in use on many threads can share it.
+ * It lives as long as the process.
+ */
+static pthread_mutex_t system_store_mu = PTHREAD_MUTEX_INITIALIZER;
+static X509_STORE *system_store_p;
+
+static X509_STORE *system_store(void) {
+    pthread_mutex_lock(&system_store_mu);
+    if (system_store_p == NULL) {
+        X509_STORE *st = X509_STORE_new();
+        if (st != NULL && !X509_STORE_set_default_paths(st)) {
+            X509_STORE_free(st);
+            st = NULL;
+        }
+        system_store_p = st;
+    }
+    X509_STORE *st = system_store_p;
+    pthread_mutex_unlock(&system_store_mu);
+    return st;
+}
+
+static int is_system_store(X509_STORE *st) {
+    pthread_mutex_lock(&system_store_mu);
+    int yes = st != NULL && st == system_store_p;
+    pthread_mutex_unlock(&system_store_mu);
+    return yes;
+}
+
+/* The context's trust store, made its own first if it is the shared system
+ * store (a fresh store with the default paths loaded again), so that what is
+ * added to it stays in this context. As Node's
+ * GetCertStoreOwnedByThisSecureContext. NULL on failure. */
+static X509_STORE *own_cert_store(SSL_CTX *c) {
+    X509_STORE *st = SSL_CTX_get_cert_store(c);
+    if (!is_system_store(st))
+        return st;
+    X509_STORE *own = X509_STORE_new();
+    if (own == NULL)
+        return NULL;
+    if (!X509_STORE_set_default_paths(own)) {
+        X509_STORE_free(own);
+        return NULL;
+    }
+    SSL_CTX_set_cert_store(c, own); /* drops this context's reference to the shared one */
+    return own;
+}
+
+/* The system's CAs join the context's trust store. A store that holds
+ * nothing yet is replaced by the shared system store; one that holds
+ * certificates or CRLs gets the default paths added to it. */
 nt_result nt_ctx_set_default_verify_paths(SSL_CTX *c) {
     ERR_clear_error();
+    X509_STORE *cur = SSL_CTX_get_cert_store(c);
+    if (is_system_store(cur))
+        return nt_ok(1, NULL);
+    if (cur == NULL || sk_X509_OBJECT_num(X509_STORE_get0_objects(cur)) == 0) {
+        X509_STORE *st = system_store();
+        if (st == NULL || !X509_STORE_up_ref(st))
+            return nt_fail("X509_STORE_set_default_paths");
+        SSL_CTX_set_cert_store(c, st);
+        ERR_clear_error();
+        return nt_ok(1, NULL);
+    }
     if (!SSL_CTX_set_default_verify_paths(c))
         return nt_fail("SSL_CTX_set_default_verify_paths");
     ERR_clear_error();
@@ -206,7 +277,7 @@ nt_result nt_ctx_set_default_verify_paths(SSL_CTX *c) {
  * number of CRLs added. Text without any block fails with "no start line". */
 nt_result nt_ctx_add_crls_pem(SSL_CTX *c, const char *pem, int len) {
     ERR_clear_error();
-    X509_STORE *st = SSL_CTX_get_cert_store(c);
+    X509_STORE *st = own_cert_store(c);
     if (st == NULL)
         return nt_fail("SSL_CTX_get_cert_store");
     BIO *b = BIO_new_mem_buf(pem, len);
@@ -261,11 +332,16 @@ int nt_ctx_store_cert_count(SSL_CTX *c) {
     X509_STORE *st = SSL_CTX_get_cert_store(c);
     if (st == NULL)
         return 0;
+    /* Locked: the shared system store may be caching certificates from
+     * its directory for another connection at the same time. */
+    if (!X509_STORE_lock(st))
+        return 0;
     STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(st);
     int n = 0;
     for (int i = 0; i < sk_X509_OBJECT_num(objs); i++)
         if (X509_OBJECT_get_type(sk_X509_OBJECT_value(objs, i)) == X509_LU_X509)
             n++;
+    X509_STORE_unlock(st);
     return n;
 }
 

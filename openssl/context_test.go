@@ -608,6 +608,66 @@ func TestCAFromBundle(t *testing.T) {
 	require.NoError(t, sys.UseSystemCA())
 }
 
+// TestSystemCAStoreShared: contexts that trust the system's CAs and nothing
+// else share one trust store, loaded once per process as Node's root store
+// is (parsing Debian's CA file takes about 20 ms, and tls.Connect makes a
+// context for every connection); a CA or CRL added to one of them makes that
+// context's store its own, and the others do not see it.
+func TestSystemCAStoreShared(t *testing.T) {
+	p := newPKI(t)
+	p.selfSigned("ca", "rsa:2048")
+	warm := newTestContext(t, ContextOptions{SystemCA: true})
+	system := warm.TrustedCertCount()
+
+	before := settledLiveObjects()
+	ctxs := make([]*Context, 20)
+	for i := range ctxs {
+		c, err := NewContext(ContextOptions{SystemCA: true})
+		require.NoError(t, err)
+		ctxs[i] = c
+	}
+	loaded := settledLiveObjects()
+	assert.Equal(t, before.X509Store, loaded.X509Store, "20 contexts on the system's CAs hold no store of their own")
+	assert.Equal(t, before.X509, loaded.X509, "nor copies of its certificates")
+	for _, c := range ctxs {
+		assert.Equal(t, system, c.TrustedCertCount())
+	}
+
+	certs, err := ParseCertificatesPEM(p.read("ca.pem"))
+	require.NoError(t, err)
+	require.NoError(t, ctxs[0].AddCACertificate(certs[0]))
+	freeCertificates(certs)
+	assert.Equal(t, system+1, ctxs[0].TrustedCertCount(), "the system's CAs and the added one")
+	assert.Equal(t, system, ctxs[1].TrustedCertCount(), "the others keep the system's alone")
+	assert.Equal(t, system, warm.TrustedCertCount())
+	require.NoError(t, ctxs[0].UseSystemCA()) // its own store keeps what was added
+	assert.Equal(t, system+1, ctxs[0].TrustedCertCount())
+
+	// A CRL: the same (the store with the CRL keeps the system's CAs).
+	p.write("ca.cnf", []byte("[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\ncrlnumber=crlnumber\ndefault_md=sha256\ndefault_crl_days=1\n"))
+	p.write("index.txt", nil)
+	p.write("crlnumber", []byte("01\n"))
+	cli(t, p.dir, "ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "ca.key", "-cert", "ca.pem", "-out", "crl.pem")
+	withCRL := settledLiveObjects()
+	require.NoError(t, ctxs[2].AddCRLs(p.read("crl.pem")))
+	assert.Equal(t, withCRL.X509Store+1, settledLiveObjects().X509Store, "the context with the CRL has a store of its own")
+	assert.Equal(t, system, ctxs[2].TrustedCertCount())
+	assert.Equal(t, system, ctxs[3].TrustedCertCount())
+
+	// Trusting the system's CAs after a CA of one's own adds them to it.
+	both, err := NewContext(ContextOptions{CA: p.read("ca.pem"), SystemCA: true})
+	require.NoError(t, err)
+	assert.Equal(t, system+1, both.TrustedCertCount())
+	require.NoError(t, both.Close())
+
+	for _, c := range ctxs {
+		require.NoError(t, c.Close())
+	}
+	after := settledLiveObjects()
+	assert.Equal(t, before.X509Store, after.X509Store, "X509_STORE")
+	assert.Equal(t, before.X509, after.X509, "X509")
+}
+
 func TestCRLAndVerifyFlags(t *testing.T) {
 	p := newPKI(t)
 	p.selfSigned("ca", "rsa:2048")
