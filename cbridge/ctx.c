@@ -206,6 +206,31 @@ nt_result nt_ctx_add_client_ca(SSL_CTX *c, X509 *x) {
  * X509_STORE locks itself, so contexts in use on many threads can share it.
  * It lives as long as the process.
  */
+/*
+ * The default verify paths as OpenSSL 1.1.1 had them: the CA file
+ * (SSL_CERT_FILE, else the built-in bundle), read now, and the hashed
+ * directory (SSL_CERT_DIR, else the built-in one), searched by subject hash
+ * when a certificate is not in the store yet. OpenSSL 3's
+ * X509_STORE_set_default_paths adds a third lookup, an OSSL_STORE on the
+ * same directory, which reads the whole directory on every miss: a server
+ * whose certificate's issuer is not a system CA misses on every handshake
+ * (OpenSSL builds the chain it sends from the trust store), and read
+ * /etc/ssl/certs each time. The hashed lookup finds the same certificates.
+ * A missing file or directory is not an error, as in OpenSSL.
+ */
+static int add_system_paths(X509_STORE *st) {
+    X509_LOOKUP *l = X509_STORE_add_lookup(st, X509_LOOKUP_file());
+    if (l == NULL)
+        return 0;
+    X509_LOOKUP_load_file(l, NULL, X509_FILETYPE_DEFAULT);
+    l = X509_STORE_add_lookup(st, X509_LOOKUP_hash_dir());
+    if (l == NULL)
+        return 0;
+    X509_LOOKUP_add_dir(l, NULL, X509_FILETYPE_DEFAULT);
+    ERR_clear_error();
+    return 1;
+}
+
 static pthread_mutex_t system_store_mu = PTHREAD_MUTEX_INITIALIZER;
 static X509_STORE *system_store_p;
 
@@ -213,7 +238,7 @@ static X509_STORE *system_store(void) {
     pthread_mutex_lock(&system_store_mu);
     if (system_store_p == NULL) {
         X509_STORE *st = X509_STORE_new();
-        if (st != NULL && !X509_STORE_set_default_paths(st)) {
+        if (st != NULL && !add_system_paths(st)) {
             X509_STORE_free(st);
             st = NULL;
         }
@@ -242,7 +267,7 @@ static X509_STORE *own_cert_store(SSL_CTX *c) {
     X509_STORE *own = X509_STORE_new();
     if (own == NULL)
         return NULL;
-    if (!X509_STORE_set_default_paths(own)) {
+    if (!add_system_paths(own)) {
         X509_STORE_free(own);
         return NULL;
     }
@@ -266,9 +291,8 @@ nt_result nt_ctx_set_default_verify_paths(SSL_CTX *c) {
         ERR_clear_error();
         return nt_ok(1, NULL);
     }
-    if (!SSL_CTX_set_default_verify_paths(c))
+    if (!add_system_paths(cur))
         return nt_fail("SSL_CTX_set_default_verify_paths");
-    ERR_clear_error();
     return nt_ok(1, NULL);
 }
 

@@ -2,9 +2,12 @@ package openssl
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -666,6 +669,57 @@ func TestSystemCAStoreShared(t *testing.T) {
 	after := settledLiveObjects()
 	assert.Equal(t, before.X509Store, after.X509Store, "X509_STORE")
 	assert.Equal(t, before.X509, after.X509, "X509")
+}
+
+// TestSystemCADirectory: the system's CAs are the CA file and the hashed CA
+// directory of OpenSSL's default verify paths (SSL_CERT_FILE, SSL_CERT_DIR):
+// an issuer found only in the directory verifies.
+func TestSystemCADirectory(t *testing.T) {
+	p := newPKI(t)
+	p.selfSigned("ca", "rsa:2048")
+	p.issued("leaf", "ca", "sha256", false)
+	p.selfSigned("other", "rsa:2048")
+	require.NoError(t, os.Mkdir(p.path("certs"), 0o755))
+	p.write("certs/ca.pem", p.read("ca.pem"))
+	cli(t, p.dir, "rehash", "certs")
+	t.Setenv("SSL_CERT_FILE", p.path("other.pem"))
+
+	srv := newTestContext(t, ContextOptions{KeyPairs: []KeyPair{{CertPEM: p.read("leaf.pem"), KeyPEM: p.read("leaf.key")}}})
+	for _, dir := range []string{p.path("certs"), p.path("nothing-here")} {
+		t.Setenv("SSL_CERT_DIR", dir)
+		// A CA of its own first, so that this context's store is its own and
+		// reads the environment now (the shared store read it once).
+		c := newTestContext(t, ContextOptions{CA: p.read("other.pem"), SystemCA: true})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		errc := make(chan error, 1)
+		go func() {
+			raw, err := ln.Accept()
+			if err != nil {
+				errc <- err
+				return
+			}
+			s, err := Server(raw, srv, ConnConfig{})
+			if err == nil {
+				err = s.Handshake(context.Background())
+				s.Close()
+			}
+			errc <- err
+		}()
+		raw, err := net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		cl, err := Client(raw, c, ConnConfig{ServerName: "leaf"})
+		require.NoError(t, err)
+		require.NoError(t, cl.Handshake(context.Background()))
+		require.NoError(t, <-errc)
+		ln.Close()
+		if dir == p.path("certs") {
+			assert.Equal(t, int64(0), cl.VerifyResult(), "the issuer is in the hashed directory")
+		} else {
+			assert.Equal(t, int64(21), cl.VerifyResult(), "UNABLE_TO_VERIFY_LEAF_SIGNATURE")
+		}
+		cl.Close()
+	}
 }
 
 func TestCRLAndVerifyFlags(t *testing.T) {
