@@ -303,6 +303,36 @@ static int put_key(BIO *b, BIO *tmp, X509 *x) {
         return ok;
     }
     case EVP_PKEY_EC: {
+        /* A named curve's fields come from the provider's key as it is:
+         * EVP_PKEY_get0_EC_KEY makes a legacy copy of the key, and it and
+         * EC_POINT_point2oct each take the point to affine coordinates (a
+         * field inversion), which made this function cost 20 us. An
+         * uncompressed point's octets are the certificate's own; Node gives
+         * the uncompressed form of a compressed one (the legacy copy has
+         * lost the form), which the legacy path below makes. */
+        char gname[64];
+        if (EVP_PKEY_get_group_name(pkey, gname, sizeof gname, NULL) == 1) {
+            int nid = OBJ_sn2nid(gname);
+            if (nid == NID_undef)
+                nid = EC_curve_nist2nid(gname);
+            const ASN1_BIT_STRING *pub = X509_get0_pubkey_bitstr(x);
+            if (nid != NID_undef && pub != NULL && ASN1_STRING_length(pub) > 0 &&
+                ASN1_STRING_get0_data(pub)[0] == POINT_CONVERSION_UNCOMPRESSED) {
+                snprintf(num, sizeof num, "%d", EVP_PKEY_get_bits(pkey));
+                if (!rec_str(b, NT_INFO_BITS, num) ||
+                    !rec(b, NT_INFO_PUBKEY, ASN1_STRING_get0_data(pub), (size_t)ASN1_STRING_length(pub)))
+                    return 0;
+                const char *sn = OBJ_nid2sn(nid);
+                const char *nist = EC_curve_nid2nist(nid);
+                if (sn != NULL && !rec_str(b, NT_INFO_ASN1_CURVE, sn))
+                    return 0;
+                if (nist != NULL && !rec_str(b, NT_INFO_NIST_CURVE, nist))
+                    return 0;
+                break;
+            }
+        }
+        ERR_clear_error();
+        /* Explicit curve parameters: the legacy key knows what they are. */
         const EC_KEY *ec = EVP_PKEY_get0_EC_KEY(pkey);
         if (ec == NULL)
             break;

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -178,6 +180,22 @@ func TestCertificateInfoMatchesNode(t *testing.T) {
 		"minimal":           mustCert(t, minimal, ec, nil, nil),
 		"CA without keyCertSign": mustCert(t, &CertificateTemplate{Subject: Name{{"CN", "weak CA"}}, IsCA: true,
 			KeyUsage: []string{"digitalSignature"}}, rsa, nil, nil),
+	}
+
+	// EC keys whose point is compressed, on a named curve and with explicit
+	// curve parameters (made by the openssl command: nodetls writes the
+	// uncompressed form).
+	cliDir := t.TempDir()
+	for name, enc := range map[string]string{"compressed P-256 point": "named_curve", "explicit P-256 parameters": "explicit"} {
+		cli(t, cliDir, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "k.pem")
+		cli(t, cliDir, "ec", "-in", "k.pem", "-conv_form", "compressed", "-param_enc", enc, "-out", "kc.pem")
+		cli(t, cliDir, "req", "-x509", "-key", "kc.pem", "-subj", "/CN="+enc, "-days", "1", "-out", "c.pem")
+		pem, err := os.ReadFile(filepath.Join(cliDir, "c.pem"))
+		require.NoError(t, err)
+		parsed, err := ParseCertificatesPEM(pem)
+		require.NoError(t, err)
+		t.Cleanup(func() { freeCertificates(parsed) })
+		certs[name] = parsed[0]
 	}
 
 	dir := t.TempDir()
