@@ -266,7 +266,7 @@ func (sc *SecureContext) configure(o *SecureContextOptions, name, cipherList, ci
 
 	// Trust: the CA option replaces the roots; without it, the system's.
 	if len(o.CA) > 0 {
-		certs, _ := openssl.ParseCertificatesPEM(o.CA) // junk is ignored, as in Node
+		certs := caCertificates(o.CA) // junk is ignored, as in Node
 		err := ctx.SetCACertificates(certs)
 		for _, c := range certs {
 			c.Free()
@@ -392,7 +392,7 @@ func (sc *SecureContext) rememberLeaf(certs []*openssl.Certificate, caPEM []byte
 	candidates := certs[leafIdx+1:]
 	var cas []*openssl.Certificate
 	if len(caPEM) > 0 {
-		cas, _ = openssl.ParseCertificatesPEM(caPEM)
+		cas = caCertificates(caPEM)
 		defer func() {
 			for _, c := range cas {
 				c.Free()
