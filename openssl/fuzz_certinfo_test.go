@@ -2,6 +2,7 @@ package openssl_test
 
 import (
 	"crypto/ecdh"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -147,6 +148,19 @@ func certFuzzKeys(f *testing.F) [][]byte {
 	}
 	rsaOID := derTLV(0x06, []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01})
 	ecOID := derTLV(0x06, []byte{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01})
+	// The P-256 key's point compressed and in the hybrid form (Node shows
+	// the uncompressed form of both).
+	p256 := derTLV(0x06, []byte{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07})
+	pub, err := x509.ParsePKIXPublicKey(keys[1])
+	require.NoError(f, err)
+	point, err := pub.(*ecdsa.PublicKey).Bytes() // 04 | X | Y
+	require.NoError(f, err)
+	odd := point[64] & 1
+	compressed := append([]byte{0, 2 | odd}, point[1:33]...)
+	hybrid := append([]byte{0, 6 | odd}, point[1:]...)
+	for _, bits := range [][]byte{compressed, hybrid} {
+		keys = append(keys, derTLV(0x30, derTLV(0x30, ecOID, p256), derTLV(0x03, bits)))
+	}
 	// An RSA key whose bit string is not an RSAPublicKey; an EC key on an
 	// unknown curve; an unknown algorithm.
 	keys = append(keys,
