@@ -410,6 +410,22 @@ static int put_serial(BIO *b, X509 *x) {
     return ok;
 }
 
+nt_result nt_x509_identity(X509 *x) {
+    ERR_clear_error();
+    BIO *b = BIO_new(BIO_s_mem());
+    BIO *tmp = BIO_new(BIO_s_mem());
+    int ok = b != NULL && tmp != NULL &&
+             put_name(b, X509_get_subject_name(x), NT_INFO_SUBJECT, NT_INFO_SUBJECT_INVALID) &&
+             put_san(b, tmp, x);
+    BIO_free(tmp);
+    if (!ok) {
+        BIO_free(b);
+        return nt_fail("X509 certificate identity");
+    }
+    ERR_clear_error();
+    return nt_bytes_from_bio(b, "X509 certificate identity");
+}
+
 /* nt_x509_info reads everything Node's X509ToObject reads from a certificate
  * into one blob of records (see x509.h), in Node's order. */
 nt_result nt_x509_info(X509 *x) {

@@ -161,6 +161,25 @@ func (x *X509) Info() ([]InfoRecord, error) {
 	if err != nil {
 		return nil, err
 	}
+	return infoRecords(op, blob)
+}
+
+// IdentityInfo is Info's subject and subjectAltName records alone (what a
+// host name check reads), without the rest's cost.
+func (x *X509) IdentityInfo() ([]InfoRecord, error) {
+	const op = "X509 certificate identity"
+	if x == nil || x.p == nil {
+		return nil, errFreed(op, "certificate")
+	}
+	blob, err := takeBytes(op, C.nt_x509_identity(x.p))
+	runtime.KeepAlive(x)
+	if err != nil {
+		return nil, err
+	}
+	return infoRecords(op, blob)
+}
+
+func infoRecords(op string, blob []byte) ([]InfoRecord, error) {
 	var out []InfoRecord
 	for len(blob) > 0 {
 		if len(blob) < 5 {

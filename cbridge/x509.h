@@ -29,6 +29,9 @@ nt_result nt_x509_pem(X509 *x);
 nt_result nt_x509_check_private_key(X509 *x, EVP_PKEY *k);
 nt_result nt_x509_public_der(X509 *x);
 nt_result nt_x509_info(X509 *x);
+/* nt_x509_identity is the subject and subjectAltName records of
+ * nt_x509_info alone: what a host name check reads. */
+nt_result nt_x509_identity(X509 *x);
 
 /* Record tags of the nt_x509_info blob: each record is tag (1 byte), length
  * (4 bytes, little endian) and that many bytes of payload. */

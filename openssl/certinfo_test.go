@@ -226,6 +226,14 @@ func TestCertificateInfoMatchesNode(t *testing.T) {
 			assert.Equal(t, topLevelKeys(t, []byte(node[i].Hex)), topLevelKeys(t, ours), "key order")
 			assert.Equal(t, node[i].Hex, string(ours), "JSON with hex Buffers")
 			assert.Equal(t, node[i].Plain, string(ci.NodeJSON(BufferNode)), "JSON.stringify")
+
+			// IdentityInfo: the same subject and subjectaltname.
+			id, err := certs[name].IdentityInfo()
+			require.NoError(t, err)
+			assert.Equal(t, ci.Subject, id.Subject)
+			assert.Equal(t, ci.SubjectAltName, id.SubjectAltName)
+			assert.Equal(t, ci.HasSubjectAltName, id.HasSubjectAltName)
+			assert.Equal(t, ci.SubjectAltNameInvalid, id.SubjectAltNameInvalid)
 		})
 	}
 }

@@ -94,6 +94,13 @@ func FuzzCertificateInfo(f *testing.F) {
 		require.NoError(t, err, "der %x", der)
 		require.Equal(t, want.Hex, string(ci.NodeJSON(openssl.BufferHex)), "JSON with hex Buffers; der %x", der)
 		require.Equal(t, want.Plain, string(ci.NodeJSON(openssl.BufferNode)), "JSON.stringify; der %x", der)
+		// IdentityInfo (the host name check's reading) agrees with Info.
+		id, err := c.IdentityInfo()
+		require.NoError(t, err, "der %x", der)
+		require.Equal(t, ci.Subject, id.Subject, "der %x", der)
+		require.Equal(t, ci.SubjectAltName, id.SubjectAltName, "der %x", der)
+		require.Equal(t, ci.HasSubjectAltName, id.HasSubjectAltName, "der %x", der)
+		require.Equal(t, ci.SubjectAltNameInvalid, id.SubjectAltNameInvalid, "der %x", der)
 	})
 }
 

@@ -77,6 +77,13 @@ func TestConnectEcho(t *testing.T) {
 	require.True(t, errors.As(err, &te), "%v", err)
 	assert.Equal(t, "ERR_TLS_CERT_ALTNAME_INVALID", te.Code)
 	assert.Equal(t, "Hostname/IP does not match certificate's altnames: Host: evil.com. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1", te.Message)
+	// err.cert is the whole detailed object, as Node's checkServerIdentity gets it.
+	require.NotNil(t, te.Cert)
+	assert.Equal(t, []string{"localhost"}, te.Cert.Subject["CN"])
+	assert.NotEmpty(t, te.Cert.Fingerprint256)
+	assert.NotEmpty(t, te.Cert.Raw)
+	require.NotNil(t, te.Cert.IssuerCertificate, "the detailed chain")
+	assert.Equal(t, te.Cert.Issuer, te.Cert.IssuerCertificate.Subject)
 	_ = time.Second
 }
 

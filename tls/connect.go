@@ -160,6 +160,7 @@ func ConnectContext(ctx context.Context, opts ConnectOptions) (*Socket, error) {
 		hostForIdentity:     identityHost,
 		rejectUnauthorized:  reject,
 		checkServerIdentity: check,
+		customIdentityCheck: opts.CheckServerIdentity != nil,
 		minDHSize:           minDH,
 		verifyIdentity:      true,
 		connectHost:         opts.Host,

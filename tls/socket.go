@@ -39,6 +39,7 @@ type Socket struct {
 	hostForIdentity     string
 	rejectUnauthorized  bool
 	checkServerIdentity func(string, *Certificate) error
+	customIdentityCheck bool // checkServerIdentity is the caller's, not CheckServerIdentity
 	minDHSize           int
 	verifyIdentity      bool
 	connectHost         string // Connect's Host and Port as given, for errors
@@ -353,7 +354,7 @@ func (s *Socket) judgeServer() {
 	}
 	verifyErr := s.verifyError()
 	if verifyErr == nil && s.verifyIdentity && !s.IsSessionReused() {
-		if err := s.checkServerIdentity(s.hostForIdentity, s.GetPeerCertificate(true)); err != nil {
+		if err := s.checkIdentity(); err != nil {
 			var te *Error
 			if !errors.As(err, &te) {
 				te = &Error{Message: err.Error(), Err: err}
@@ -370,6 +371,25 @@ func (s *Socket) judgeServer() {
 	if rejected {
 		s.Destroy()
 	}
+}
+
+// checkIdentity runs checkServerIdentity on the detailed peer certificate,
+// as Node's onConnectSecure does. CheckServerIdentity reads only the leaf's
+// subject and subjectaltname: when it is the check, it gets a certificate
+// with those alone first, and the whole object (the error carries it) only
+// when that fails.
+func (s *Socket) checkIdentity() error {
+	if !s.customIdentityCheck && !s.Destroyed() {
+		if leaf := s.conn.PeerCertificate(); leaf != nil {
+			ci, err := leaf.IdentityInfo()
+			leaf.Free()
+			if err == nil && CheckServerIdentity(s.hostForIdentity,
+				&Certificate{Subject: Name(ci.Subject.Map()), SubjectAltName: ci.SubjectAltName}) == nil {
+				return nil
+			}
+		}
+	}
+	return s.checkServerIdentity(s.hostForIdentity, s.GetPeerCertificate(true))
 }
 
 // judgeClient is the verification of Node's onServerSocketSecure. It runs as
