@@ -34,18 +34,36 @@ var caCache struct {
 func caCertificates(pem []byte) []*openssl.Certificate {
 	key := string(pem)
 	caCache.Lock()
-	defer caCache.Unlock()
 	certs, ok := caCache.entries[key]
 	if ok {
 		caCacheTouch(key)
-	} else {
-		certs, _ = openssl.ParseCertificatesPEM(pem)
-		if len(key) <= caCacheBytes {
-			caCacheAdd(key, certs)
-		} else {
-			return certs // too big to keep: the caller's own
-		}
+		out := refs(certs)
+		caCache.Unlock()
+		return out
 	}
+	caCache.Unlock()
+
+	// Parse without the lock: a large bundle takes milliseconds, and other
+	// texts need not wait for it.
+	certs, _ = openssl.ParseCertificatesPEM(pem)
+	if len(key) > caCacheBytes {
+		return certs // too big to keep: the caller's own
+	}
+	caCache.Lock()
+	defer caCache.Unlock()
+	if cached, ok := caCache.entries[key]; ok { // parsed meanwhile by another caller
+		for _, c := range certs {
+			c.Free()
+		}
+		caCacheTouch(key)
+		return refs(cached)
+	}
+	caCacheAdd(key, certs)
+	return refs(certs)
+}
+
+// refs returns new references to certs.
+func refs(certs []*openssl.Certificate) []*openssl.Certificate {
 	out := make([]*openssl.Certificate, len(certs))
 	for i, c := range certs {
 		out[i] = c.Ref()

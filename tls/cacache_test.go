@@ -2,6 +2,7 @@ package tls_test
 
 import (
 	"bytes"
+	"sync"
 	"testing"
 
 	"github.com/nodetls/nodetls/internal/opsrun"
@@ -55,6 +56,30 @@ func TestCAOptionParsedOnce(t *testing.T) {
 		s.Close()
 		srv.Close()
 	}
+
+	// Contexts made at once from a few texts (under -race): each text is
+	// kept once, whichever caller parsed it first.
+	var few [][]byte
+	for range 4 {
+		few = append(few, testpki.NewCA(t, testpki.Options{Key: testpki.ECDSAP256}).CertPEM)
+	}
+	beforeConcurrent := opsrun.SettledObjects()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				sc, err := tls.CreateSecureContext(tls.SecureContextOptions{CA: few[(g+i)%len(few)]})
+				if !assert.NoError(t, err) {
+					return
+				}
+				sc.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, opsrun.SettledObjects().X509, beforeConcurrent.X509+int64(len(few)), "one parsed copy of each text")
 
 	// Many different texts: what is kept stays bounded.
 	var texts [][]byte
