@@ -682,6 +682,9 @@ func TestSystemCADirectory(t *testing.T) {
 	require.NoError(t, os.Mkdir(p.path("certs"), 0o755))
 	p.write("certs/ca.pem", p.read("ca.pem"))
 	cli(t, p.dir, "rehash", "certs")
+	// The shared system store is made before the environment changes: it
+	// reads it once, and later tests use it.
+	newTestContext(t, ContextOptions{SystemCA: true})
 	t.Setenv("SSL_CERT_FILE", p.path("other.pem"))
 
 	srv := newTestContext(t, ContextOptions{KeyPairs: []KeyPair{{CertPEM: p.read("leaf.pem"), KeyPEM: p.read("leaf.key")}}})
