@@ -462,7 +462,8 @@ func (s *Server) hasOCSPHandlers() bool {
 
 // OnSecureConnection is Node's 'secureConnection' event: handler runs after
 // each successful handshake, on the connection's goroutine; the socket is
-// the handlers' to read, write and close.
+// the handlers' to read, write and close. A socket the handler ends (End)
+// closes itself when the client ends its side, as Node's does.
 func (s *Server) OnSecureConnection(fn func(*Socket)) {
 	s.mu.Lock()
 	s.onSecure = append(s.onSecure, fn)

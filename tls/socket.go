@@ -92,9 +92,13 @@ type Socket struct {
 	lastALPN, lastName string
 
 	// readMu serialises reads, so Renegotiate can read for itself while no
-	// Read runs; what it reads waits in pending.
-	readMu  sync.Mutex
-	pending []byte
+	// Read runs; what it reads waits in pending. So does the watcher that
+	// End starts (closeAtPeerEnd); peerEnded is set when it saw the end of
+	// the stream and closed the socket, for the Reads after that.
+	readMu    sync.Mutex
+	pending   []byte
+	peerEnded bool
+	endOnce   sync.Once
 }
 
 var _ net.Conn = (*Socket)(nil)
@@ -570,6 +574,9 @@ func (s *Socket) Read(p []byte) (int, error) {
 		s.pending = s.pending[n:]
 		return n, nil
 	}
+	if s.peerEnded {
+		return 0, io.EOF
+	}
 	n, err := s.conn.Read(p)
 	if err != nil && errors.Is(err, io.ErrUnexpectedEOF) && s.isSecure() {
 		// As Node: once the handshake is done, a transport that ends
@@ -670,12 +677,44 @@ func (s *Socket) Destroyed() bool {
 }
 
 // End sends close_notify and half-closes the connection, like Node's end();
-// reading goes on until the peer closes.
+// reading goes on until the peer closes. As in Node (whose sockets are not
+// half-open by default), the socket then closes itself when the peer's end
+// of the stream comes with nothing unread before it: a handler that ends its
+// socket and returns leaves nothing open once the peer is done. Data that
+// comes first waits for a Read, and the socket stays open until it is read
+// (and closed) by its owner, as Node's does.
 func (s *Socket) End() error {
 	if err := s.Handshake(context.Background()); err != nil {
 		return err
 	}
-	return s.conn.CloseWrite()
+	if err := s.conn.CloseWrite(); err != nil {
+		return err
+	}
+	s.endOnce.Do(func() { go s.closeAtPeerEnd() })
+	return nil
+}
+
+// closeAtPeerEnd is End's watcher: it reads under readMu, as a Read does,
+// until the peer's end of the stream (then it closes the socket), data (it
+// keeps it in pending for the next Read and stops), or another outcome
+// (a deadline, the socket closed, an error: it stops and leaves that to the
+// socket's owner, whose next Read meets it).
+func (s *Socket) closeAtPeerEnd() {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if len(s.pending) > 0 || s.peerEnded || s.Destroyed() {
+		return
+	}
+	buf := make([]byte, 4096)
+	n, err := s.conn.Read(buf)
+	if n > 0 {
+		s.pending = append(s.pending, buf[:n]...)
+		return
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) && s.isSecure() {
+		s.peerEnded = true
+		_ = s.Close()
+	}
 }
 
 // LocalAddr is the local address (net.Conn; Node's socket.localAddress and
