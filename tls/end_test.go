@@ -38,7 +38,8 @@ func connectTo(t *testing.T, port int, ca []byte) *tls.Socket {
 // TestEndClosesWhenPeerEnds: Node's canonical server, socket.end(data) in
 // the secureConnection listener and nothing more, leaves no socket behind
 // once each client has read the reply and closed: as in Node (allowHalfOpen
-// false), an ended socket closes itself at the peer's end of the stream.
+// false), a server socket its handler ended and left closes itself at the
+// peer's end of the stream.
 func TestEndClosesWhenPeerEnds(t *testing.T) {
 	port, ca := endServer(t, func(s *tls.Socket) {
 		s.Write([]byte("hi"))
@@ -68,7 +69,9 @@ func TestEndClosesWhenPeerEnds(t *testing.T) {
 
 // TestEndThenRead: after End, the socket still reads everything the peer
 // sends, in order, to the end of the stream (Node's client pattern: write a
-// request, end, read the reply); Reads after the end keep returning io.EOF.
+// request, end, read the reply); Reads after the end keep returning io.EOF,
+// and the socket is its owner's to close (its getters still answer, as in
+// Node's 'end' listener).
 func TestEndThenRead(t *testing.T) {
 	reply := bytes.Repeat([]byte("0123456789abcdef"), 200<<10/16)
 	port, ca := endServer(t, func(s *tls.Socket) {
@@ -90,7 +93,9 @@ func TestEndThenRead(t *testing.T) {
 		n, err := c.Read(make([]byte, 10))
 		assert.Equal(t, 0, n)
 		assert.ErrorIs(t, err, io.EOF)
-		c.Close()
+		assert.False(t, c.Destroyed())
+		assert.Equal(t, "TLSv1.3", c.GetProtocol())
+		require.NoError(t, c.Close())
 	}
 }
 

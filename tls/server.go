@@ -385,6 +385,7 @@ func (s *Server) handle(raw net.Conn) {
 	for _, f := range handlers {
 		f(sock)
 	}
+	sock.closeAtPeerEnd()
 }
 
 // newSocket makes the server side of a connection (used by Serve and by
@@ -462,8 +463,10 @@ func (s *Server) hasOCSPHandlers() bool {
 
 // OnSecureConnection is Node's 'secureConnection' event: handler runs after
 // each successful handshake, on the connection's goroutine; the socket is
-// the handlers' to read, write and close. A socket the handler ends (End)
-// closes itself when the client ends its side, as Node's does.
+// the handlers' to read, write and close. A socket the handlers ended (End)
+// and left open when they returned closes itself when the client ends its
+// side with nothing unread, as Node's does: socket.end(reply) and return
+// leaves nothing behind.
 func (s *Server) OnSecureConnection(fn func(*Socket)) {
 	s.mu.Lock()
 	s.onSecure = append(s.onSecure, fn)

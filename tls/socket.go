@@ -92,13 +92,13 @@ type Socket struct {
 	lastALPN, lastName string
 
 	// readMu serialises reads, so Renegotiate can read for itself while no
-	// Read runs; what it reads waits in pending. So does the watcher that
-	// End starts (closeAtPeerEnd); peerEnded is set when it saw the end of
-	// the stream and closed the socket, for the Reads after that.
+	// Read runs; what it reads waits in pending. So does closeAtPeerEnd;
+	// peerEnded is set when it saw the end of the stream and closed the
+	// socket, for the Reads after that.
 	readMu    sync.Mutex
 	pending   []byte
 	peerEnded bool
-	endOnce   sync.Once
+	ended     bool // End sent close_notify (under mu)
 }
 
 var _ net.Conn = (*Socket)(nil)
@@ -677,12 +677,10 @@ func (s *Socket) Destroyed() bool {
 }
 
 // End sends close_notify and half-closes the connection, like Node's end();
-// reading goes on until the peer closes. As in Node (whose sockets are not
-// half-open by default), the socket then closes itself when the peer's end
-// of the stream comes with nothing unread before it: a handler that ends its
-// socket and returns leaves nothing open once the peer is done. Data that
-// comes first waits for a Read, and the socket stays open until it is read
-// (and closed) by its owner, as Node's does.
+// reading goes on until the peer closes. A server socket that its
+// secureConnection handlers ended and left open when they returned closes
+// itself at the peer's end of the stream, as Node's does (see
+// OnSecureConnection).
 func (s *Socket) End() error {
 	if err := s.Handshake(context.Background()); err != nil {
 		return err
@@ -690,16 +688,28 @@ func (s *Socket) End() error {
 	if err := s.conn.CloseWrite(); err != nil {
 		return err
 	}
-	s.endOnce.Do(func() { go s.closeAtPeerEnd() })
+	s.mu.Lock()
+	s.ended = true
+	s.mu.Unlock()
 	return nil
 }
 
-// closeAtPeerEnd is End's watcher: it reads under readMu, as a Read does,
-// until the peer's end of the stream (then it closes the socket), data (it
-// keeps it in pending for the next Read and stops), or another outcome
-// (a deadline, the socket closed, an error: it stops and leaves that to the
-// socket's owner, whose next Read meets it).
+// closeAtPeerEnd runs when a server's handlers have returned: a socket they
+// ended and left open waits for the peer's end of the stream and closes, as
+// Node's sockets (not half-open by default) close themselves when the peer
+// ends with nothing unread. It reads under readMu, as a Read does (the
+// socket may have been handed to another goroutine): at the peer's end it
+// closes the socket (later Reads return io.EOF); data that comes first
+// waits in pending for a Read, and the socket stays open until its owner
+// reads and closes it, as Node's stays until its data is read; a deadline,
+// an error or a Close leave the socket to its owner.
 func (s *Socket) closeAtPeerEnd() {
+	s.mu.Lock()
+	ended := s.ended
+	s.mu.Unlock()
+	if !ended {
+		return
+	}
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
 	if len(s.pending) > 0 || s.peerEnded || s.Destroyed() {
