@@ -197,16 +197,6 @@ nt_result nt_ctx_add_client_ca(SSL_CTX *c, X509 *x) {
 }
 
 /*
- * The system's trust store: OpenSSL's default verify paths (SSL_CERT_FILE /
- * SSL_CERT_DIR, else the distribution's CA file and hashed directory) in one
- * X509_STORE, made on first use and shared by every context that trusts the
- * system's roots and nothing else, as Node shares its root store. Loading
- * the CA file parses every certificate in it (about 20 ms for Debian's 140);
- * a context of its own for every connection must not pay that each time.
- * X509_STORE locks itself, so contexts in use on many threads can share it.
- * It lives as long as the process.
- */
-/*
  * The default verify paths as OpenSSL 1.1.1 had them: the CA file
  * (SSL_CERT_FILE, else the built-in bundle), read now, and the hashed
  * directory (SSL_CERT_DIR, else the built-in one), searched by subject hash
@@ -231,6 +221,16 @@ static int add_system_paths(X509_STORE *st) {
     return 1;
 }
 
+/*
+ * The system's trust store: OpenSSL's default verify paths (SSL_CERT_FILE /
+ * SSL_CERT_DIR, else the distribution's CA file and hashed directory) in one
+ * X509_STORE, made on first use and shared by every context that trusts the
+ * system's roots and nothing else, as Node shares its root store. Loading
+ * the CA file parses every certificate in it (about 20 ms for Debian's 140);
+ * a context of its own for every connection must not pay that each time.
+ * X509_STORE locks itself, so contexts in use on many threads can share it.
+ * It lives as long as the process.
+ */
 static pthread_mutex_t system_store_mu = PTHREAD_MUTEX_INITIALIZER;
 static X509_STORE *system_store_p;
 

@@ -267,6 +267,15 @@ static int put_aia(BIO *b, BIO *tmp, X509 *x) {
 
 /* The public key fields, as Node reads them through the legacy RSA / EC_KEY
  * views of the key (those are what decide, for example, the EC point form). */
+/* The curve's names (asn1Curve, nistCurve) for a curve NID; none for 0. */
+static int put_curve(BIO *b, int nid) {
+    if (nid == 0)
+        return 1;
+    const char *sn = OBJ_nid2sn(nid);
+    const char *nist = EC_curve_nid2nist(nid);
+    return (sn == NULL || rec_str(b, NT_INFO_ASN1_CURVE, sn)) && (nist == NULL || rec_str(b, NT_INFO_NIST_CURVE, nist));
+}
+
 static int put_key(BIO *b, BIO *tmp, X509 *x) {
     EVP_PKEY *pkey = X509_get0_pubkey(x);
     if (pkey == NULL) {
@@ -322,17 +331,14 @@ static int put_key(BIO *b, BIO *tmp, X509 *x) {
                 if (!rec_str(b, NT_INFO_BITS, num) ||
                     !rec(b, NT_INFO_PUBKEY, ASN1_STRING_get0_data(pub), (size_t)ASN1_STRING_length(pub)))
                     return 0;
-                const char *sn = OBJ_nid2sn(nid);
-                const char *nist = EC_curve_nid2nist(nid);
-                if (sn != NULL && !rec_str(b, NT_INFO_ASN1_CURVE, sn))
-                    return 0;
-                if (nist != NULL && !rec_str(b, NT_INFO_NIST_CURVE, nist))
+                if (!put_curve(b, nid))
                     return 0;
                 break;
             }
         }
         ERR_clear_error();
-        /* Explicit curve parameters: the legacy key knows what they are. */
+        /* A compressed or hybrid point, or explicit curve parameters: the
+         * legacy key's view, as Node's. */
         const EC_KEY *ec = EVP_PKEY_get0_EC_KEY(pkey);
         if (ec == NULL)
             break;
@@ -359,15 +365,8 @@ static int put_key(BIO *b, BIO *tmp, X509 *x) {
             if (!ok)
                 return 0;
         }
-        int nid = group != NULL ? EC_GROUP_get_curve_name(group) : 0;
-        if (nid != 0) {
-            const char *sn = OBJ_nid2sn(nid);
-            const char *nist = EC_curve_nid2nist(nid);
-            if (sn != NULL && !rec_str(b, NT_INFO_ASN1_CURVE, sn))
-                return 0;
-            if (nist != NULL && !rec_str(b, NT_INFO_NIST_CURVE, nist))
-                return 0;
-        }
+        if (!put_curve(b, group != NULL ? EC_GROUP_get_curve_name(group) : 0))
+            return 0;
         break;
     }
     }
