@@ -3,11 +3,14 @@ package tls_test
 import (
 	"bytes"
 	"io"
+	"regexp"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/nodetls/nodetls/internal/opsrun"
+	"github.com/nodetls/nodetls/internal/peers"
 	"github.com/nodetls/nodetls/internal/testpki"
 	"github.com/nodetls/nodetls/tls"
 	"github.com/stretchr/testify/assert"
@@ -121,4 +124,35 @@ func TestEndUnreadDataKeepsSocket(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "late data", string(got))
 	s.Close()
+}
+
+// TestEndNodeClient: the same server against node's client, which ends its
+// side when the server's end comes (allowHalfOpen false): the client sees
+// the reply, 'end' and 'close', and the server's socket closes itself.
+func TestEndNodeClient(t *testing.T) {
+	peers.Require(t, "node")
+	sockets := make(chan *tls.Socket, 1)
+	port, ca := endServer(t, func(s *tls.Socket) {
+		s.Write([]byte("hi"))
+		s.End()
+		sockets <- s
+	})
+	script := `
+const tls = require('tls');
+const c = tls.connect({port: +process.argv[1], host: '127.0.0.1', servername: 'localhost', ca: process.argv[2]});
+c.on('data', d => console.log('data ' + d));
+c.on('end', () => console.log('end'));
+c.on('close', () => console.log('close'));
+`
+	p := peers.Node(t, script, strconv.Itoa(port), string(ca))
+	p.WaitFor(t, regexp.MustCompile(`data hi\nend\nclose\n`), 10*time.Second)
+	s := <-sockets
+	deadline := time.Now().Add(5 * time.Second)
+	for !s.Destroyed() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.True(t, s.Destroyed(), "the server's socket closed at node's end")
+	n, err := s.Read(make([]byte, 8))
+	assert.Equal(t, 0, n)
+	assert.ErrorIs(t, err, io.EOF)
 }
