@@ -32,6 +32,11 @@ cleanup() {
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
   fi
+  # Through `buildah run` the demo is not $pid but a process in the
+  # container, which outlives it: end it by its command line.
+  if [ -n "$port" ] && command -v pkill >/dev/null; then
+    pkill -f -- "demo --host 127.0.0.1 --port $port\$" 2>/dev/null
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
