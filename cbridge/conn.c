@@ -15,7 +15,8 @@
  *
  * Socket mode (nt_conn_step_fd, for TCP and Unix stream sockets): the same BIO
  * reads the socket itself with non-blocking recv (OpenSSL reads ahead) and
- * sends records straight to it while nothing is queued; whatever the socket
+ * sends records straight to it while nothing is queued (a write step's records
+ * one by one, or, batched, all together at its end); whatever the socket
  * does not take goes to the output window as above, and Go writes it once the
  * socket has room. Go passes the descriptor for the duration of the call only.
  */
@@ -38,6 +39,7 @@ static size_t send_direct(nt_conn *c, const void *data, size_t n) {
     size_t sent = 0;
     while (sent < n) {
         ssize_t k = send(c->fd, (const char *)data + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        c->fd_sends++;
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
@@ -59,14 +61,15 @@ static int win_write(BIO *b, const char *data, int len) {
         return len; /* the alert for an unexpected end of the input (conn.h) */
     size_t n = (size_t)len;
     /* Socket mode: send straight away while nothing older is queued, unless
-     * a handshake is running. Handshake messages are queued and sent at the
+     * the step batches its records (they go to the window, and out at its
+     * end: send_queued) or a handshake is running. Handshake messages are queued and sent at the
      * end of the step (send_queued), except the last flight of a handshake,
      * which Go sends once the handshake-done callbacks have run: as in Node,
      * a server that rejects its client's certificate never sends its last
      * flight (TLS 1.2 Finished, TLS 1.3 tickets), nor a client that rejects
      * its server's certificate its TLS 1.3 Finished. */
-    if (c->fd >= 0 && c->direct_write && c->out_len == 0 && c->ovf_len == c->ovf_off &&
-        !SSL_in_init(c->ssl)) {
+    if (c->fd >= 0 && c->direct_write && !c->batch && c->out_len == 0 &&
+        c->ovf_len == c->ovf_off && !SSL_in_init(c->ssl)) {
         size_t k = send_direct(c, data, n);
         data += k;
         n -= k;
@@ -469,15 +472,17 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
 
 /* nt_conn_step_fd is nt_conn_step in socket mode: input comes from the
  * socket fd (which Go keeps open for the duration of the call), output goes
- * to it directly while direct_write is set and nothing is queued. */
-nt_step nt_conn_step_fd(SSL *s, int op, int fd, int direct_write, unsigned char *out,
+ * to it directly (send_mode NT_SEND_DIRECT: record by record; NT_SEND_BATCHED:
+ * all at the end of the step) while nothing is queued. */
+nt_step nt_conn_step_fd(SSL *s, int op, int fd, int send_mode, unsigned char *out,
                         size_t out_cap, unsigned char *buf, size_t buf_len) {
     nt_conn *c = nt_conn_of(s);
     if (c == NULL)
         return no_conn();
     clear_errors();
     c->fd = fd;
-    c->direct_write = direct_write;
+    c->direct_write = send_mode != NT_SEND_QUEUED;
+    c->batch = send_mode == NT_SEND_BATCHED;
     c->in = NULL;
     c->in_len = c->in_off = 0;
     c->in_eof = 0;
@@ -521,6 +526,7 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
     memset(&st, 0, sizeof st);
     c->no_read = 0;
     c->fd_read = c->fd_sent = 0;
+    c->fd_sends = 0;
     c->fd_errno = 0;
     c->out = out;
     c->out_cap = out_cap;
@@ -636,6 +642,7 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
     st.ovf_pending = c->ovf_len - c->ovf_off;
     st.fd_read = c->fd_read;
     st.fd_sent = c->fd_sent;
+    st.fd_sends = c->fd_sends;
     st.fd_errno = c->fd_errno;
     if (c->fd_eof)
         c->step_flags |= NT_F_EOF;
@@ -644,6 +651,7 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
     c->out = NULL;
     c->in_len = c->in_off = c->out_cap = c->out_len = 0;
     c->fd = -1;
+    c->batch = 0;
     c->eof_read = 0;
     return st;
 }

@@ -115,8 +115,9 @@ type StepResult struct {
 	AlertSent       int // last alert sent
 	Err             error
 	// Socket mode only: bytes received from and sent straight to the socket,
-	// and the socket's read error (0 if none).
+	// the send calls made, and the socket's read error (0 if none).
 	FDRead, FDSent int
+	FDSends        int
 	Errno          syscall.Errno
 }
 
@@ -146,20 +147,29 @@ func (s *SSL) SocketMode(readBuffer int) {
 	C.nt_conn_socket_mode(s.p, C.size_t(readBuffer))
 }
 
+// How a socket-mode step sends what it produces (StepFD's send argument).
+const (
+	// SendQueued queues every byte in out (and overflow) for the caller.
+	SendQueued = int(C.NT_SEND_QUEUED)
+	// SendDirect sends each record straight to the socket as OpenSSL makes it.
+	SendDirect = int(C.NT_SEND_DIRECT)
+	// SendBatched queues the step's records in out and sends them together,
+	// in one send, at the end of the step: a write of several records then
+	// costs the socket one send and the peer one wake-up instead of one per
+	// record. out must have room for all of them.
+	SendBatched = int(C.NT_SEND_BATCHED)
+)
+
 // StepFD is Step in socket mode: the SSL reads ciphertext from the socket fd
-// itself (non-blocking; ErrWantRead when nothing is there) and, when
-// directWrite is set, sends what it produces straight to fd until the socket
-// is full. What is not sent lands in out (and overflow), as with Step. The
+// itself (non-blocking; ErrWantRead when nothing is there) and, unless send
+// is SendQueued, sends what it produces straight to fd until the socket is
+// full. What is not sent lands in out (and overflow), as with Step. The
 // caller keeps fd open for the duration of the call.
-func (s *SSL) StepFD(op int, fd int, directWrite bool, out []byte, buf []byte) StepResult {
+func (s *SSL) StepFD(op int, fd int, send int, out []byte, buf []byte) StepResult {
 	if s == nil || s.p == nil {
 		return StepResult{Ret: -1, SSLError: ErrSSL, Err: NewError("SSL step", "nodetls", "connection is freed")}
 	}
-	direct := C.int(0)
-	if directWrite {
-		direct = 1
-	}
-	st := C.nt_conn_step_fd(s.p, C.int(op), C.int(fd), direct,
+	st := C.nt_conn_step_fd(s.p, C.int(op), C.int(fd), C.int(send),
 		cBytes(out), C.size_t(len(out)), cBytes(buf), C.size_t(len(buf)))
 	return stepResult(op, &st)
 }
@@ -192,6 +202,7 @@ func stepResult(op int, st *C.nt_step) StepResult {
 		AlertSent:       int(st.alert_sent),
 		FDRead:          int(st.fd_read),
 		FDSent:          int(st.fd_sent),
+		FDSends:         int(st.fd_sends),
 		Errno:           syscall.Errno(st.fd_errno),
 	}
 	if st.err != nil {

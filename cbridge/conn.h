@@ -47,9 +47,13 @@ typedef struct nt_conn {
     /* Go allows sending straight to the socket in this step. Handshake
      * messages never are (see win_write). */
     int direct_write;
+    /* This write step queues its records in the output window and sends
+     * them together at its end (SendBatched). */
+    int batch;
     int no_read;       /* this step must not consume input */
     size_t fd_read;    /* bytes received from the socket in this step */
     size_t fd_sent;    /* bytes sent to the socket in this step */
+    unsigned fd_sends; /* send calls made in this step */
     int fd_eof;        /* the socket reported end of stream */
     int fd_errno;      /* the socket's read error, 0 if none */
     /* This step has read the end of the input. OpenSSL answers an end that
@@ -79,6 +83,13 @@ enum {
     NT_F_EOF = 16,
 };
 
+/* How a socket-mode step sends its output (cbridge.SendQueued, ...). */
+enum {
+    NT_SEND_QUEUED = 0,
+    NT_SEND_DIRECT = 1,
+    NT_SEND_BATCHED = 2,
+};
+
 #define NT_STASH_MAX (1024 * 1024)
 
 /* What one engine step did. */
@@ -94,6 +105,7 @@ typedef struct nt_step {
     nt_errq *err;      /* the captured queue on SSL_ERROR_SSL / SYSCALL */
     size_t fd_read;    /* socket mode: bytes received from the socket */
     size_t fd_sent;    /* socket mode: bytes sent straight to the socket */
+    unsigned fd_sends; /* socket mode: send calls made */
     int fd_errno;      /* socket mode: the socket's read error, 0 if none */
 } nt_step;
 
@@ -104,7 +116,7 @@ void nt_conn_free(SSL *s);
 nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int in_eof,
                      unsigned char *out, size_t out_cap, unsigned char *buf, size_t buf_len);
 void nt_conn_hold_output(SSL *s);
-nt_step nt_conn_step_fd(SSL *s, int op, int fd, int direct_write, unsigned char *out,
+nt_step nt_conn_step_fd(SSL *s, int op, int fd, int send_mode, unsigned char *out,
                         size_t out_cap, unsigned char *buf, size_t buf_len);
 void nt_conn_socket_mode(SSL *s, size_t read_buffer);
 int nt_socket_readable(int fd);

@@ -51,6 +51,8 @@ type Conn struct {
 	progress chan struct{} // closed (and cleared) when inSeq moves; made by waiters
 	inEOF    bool          // the transport has ended
 	out      []byte        // ciphertext waiting to be flushed
+	batchWin *[]byte       // out's array when it is a window from batchWindows
+	sends    uint64        // writes of ciphertext to the transport (steps' sends and flushes)
 	spare    []byte        // the other half of the output double buffer
 	readErr  error         // sticky: io.EOF after close_notify, or a fatal TLS error
 	writeErr error         // sticky: a failed write leaves the stream unusable
@@ -341,14 +343,24 @@ func (c *Conn) Transport() net.Conn { return c.transport }
 // flush sends after the OnHandshakeDone callbacks.
 func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 	direct := c.sock != nil && c.directWriteOKLocked()
-	if !direct || !c.hsDone.Load() {
+	batch := direct && op == cbridge.OpWrite && len(buf) > c.maxFrag && outRoom <= batchRoom && c.hsDone.Load()
+	switch {
+	case batch:
+		c.takeBatchWindowLocked()
+	case !direct || !c.hsDone.Load():
 		c.reserveOut(outRoom)
 	}
 	win := c.out[len(c.out):cap(c.out)]
 	c.hookErr = nil
 	var st cbridge.StepResult
 	if c.sock != nil {
-		st = c.sock.step(op, win, buf, direct)
+		send := cbridge.SendQueued
+		if batch {
+			send = cbridge.SendBatched
+		} else if direct {
+			send = cbridge.SendDirect
+		}
+		st = c.sock.step(op, win, buf, send)
 		if st.Flags&cbridge.FlagEOF != 0 {
 			c.inEOF = true
 		}
@@ -356,6 +368,7 @@ func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 		st = c.ssl.Step(op, c.in[c.inOff:], c.inEOF, win, buf)
 	}
 	c.inOff += st.InUsed
+	c.sends += uint64(st.FDSends)
 	if st.InUsed > 0 || st.FDRead > 0 {
 		// OpenSSL's state moved: a goroutine waiting for input retries its step.
 		c.bumpInputLocked()
@@ -369,6 +382,9 @@ func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 		}
 		c.out = c.out[:len(c.out)+n]
 		st.OverflowPending -= n
+	}
+	if c.batchWin != nil && len(c.out) == 0 {
+		c.putBatchWindowLocked()
 	}
 	for c.starts < st.HandshakeStarts {
 		c.starts++
@@ -387,7 +403,40 @@ func (c *Conn) reserveOut(n int) {
 	}
 	nb := make([]byte, len(c.out), len(c.out)+n)
 	copy(nb, c.out)
+	c.putBatchWindowLocked()
 	c.out = nb
+}
+
+// batchRoom is the output window of a batched write step: a writeChunk of
+// plaintext in full-size records, and room for what else OpenSSL may write.
+const batchRoom = writeChunk + (writeChunk/16384)*recordOverlay + controlRoom
+
+// batchWindows holds the windows of batched write steps (SendBatched) between
+// steps. A window goes back as soon as its records are sent, usually within
+// the step, so a connection holds one only while the socket is full, and an
+// idle one none.
+var batchWindows = sync.Pool{New: func() any { b := make([]byte, batchRoom); return &b }}
+
+// takeBatchWindowLocked makes c.out, which is empty, a window of batchRoom
+// bytes. c.mu is held.
+func (c *Conn) takeBatchWindowLocked() {
+	if cap(c.out) >= batchRoom {
+		c.out = c.out[:0]
+		return
+	}
+	c.batchWin = batchWindows.Get().(*[]byte)
+	c.out = (*c.batchWin)[:0]
+}
+
+// putBatchWindowLocked gives c.out's window back to batchWindows if it came
+// from there; c.out no longer refers to it. c.mu is held.
+func (c *Conn) putBatchWindowLocked() {
+	if c.batchWin == nil {
+		return
+	}
+	batchWindows.Put(c.batchWin)
+	c.batchWin = nil
+	c.out = nil
 }
 
 // unlockAndReport releases mu and delivers handshake events gathered while it
@@ -424,6 +473,8 @@ func (c *Conn) flush() error {
 		}
 		c.out = c.spare[:0]
 		c.spare = nil
+		win := c.batchWin
+		c.batchWin = nil
 		c.flushing = true
 		c.mu.Unlock()
 
@@ -431,6 +482,10 @@ func (c *Conn) flush() error {
 
 		c.mu.Lock()
 		c.flushing = false
+		c.sends++
+		if win != nil {
+			batchWindows.Put(win)
+		}
 		if c.spare == nil && c.sock == nil {
 			// In socket mode output queues only when the socket is full:
 			// the buffer goes, and an idle connection holds none.
@@ -981,12 +1036,17 @@ func (c *Conn) flushShutdown() error {
 	c.mu.Lock()
 	buf := c.out
 	c.out = nil
+	win := c.batchWin
+	c.batchWin = nil
 	c.flushing = len(buf) > 0
 	c.mu.Unlock()
 	if len(buf) == 0 {
 		return nil
 	}
 	_, err := c.transport.Write(buf)
+	if win != nil {
+		batchWindows.Put(win)
+	}
 	c.mu.Lock()
 	c.flushing = false
 	c.mu.Unlock()

@@ -14,12 +14,16 @@ import (
 // engine lets OpenSSL read the socket itself and send to it directly: the
 // ciphertext moves between the kernel and OpenSSL's own buffers, without the
 // copies through Go's input and output windows, and one recv takes several
-// records (read-ahead). Nothing else changes: steps still run under c.mu and
-// never block; waiting still happens in Go, on Go's poller (syscall.RawConn),
-// so deadlines, Close and context cancellation behave as on the general path;
-// output the socket does not take at once is queued and written by flush
-// with the transport's Write, in order. Any other net.Conn (and one wrapped
-// in another type) takes the general path.
+// records (read-ahead). A Write of more than one record hands its records to
+// the socket together, one send per write step (cbridge.SendBatched), as a
+// send per record would cost a system call, a packet and a wake-up of the
+// peer each; a smaller Write's record is sent as OpenSSL makes it.
+// Nothing else changes: steps still run under c.mu and never block; waiting
+// still happens in Go, on Go's poller (syscall.RawConn), so deadlines, Close
+// and context cancellation behave as on the general path; output the socket
+// does not take at once is queued and written by flush with the transport's
+// Write, in order. Any other net.Conn (and one wrapped in another type) takes
+// the general path.
 
 // socketReadAhead is OpenSSL's read buffer size in socket mode; 0 keeps
 // OpenSSL's default, one full record and a little more, so one recv takes a
@@ -38,13 +42,13 @@ type socket struct {
 	c  *Conn
 
 	// Arguments and result of the step running inside rc.Control.
-	op     int
-	direct bool
-	out    []byte
-	buf    []byte
-	res    cbridge.StepResult
-	ran    bool
-	ctl    func(fd uintptr)
+	op   int
+	send int // cbridge.SendQueued, SendDirect or SendBatched
+	out  []byte
+	buf  []byte
+	res  cbridge.StepResult
+	ran  bool
+	ctl  func(fd uintptr)
 
 	// State of a wait for readability (one at a time, see fill).
 	peeked bool
@@ -59,7 +63,7 @@ func (c *Conn) initSocket() {
 	}
 	s := &socket{rc: rc, c: c}
 	s.ctl = func(fd uintptr) {
-		s.res = c.ssl.StepFD(s.op, int(fd), s.direct, s.out, s.buf)
+		s.res = c.ssl.StepFD(s.op, int(fd), s.send, s.out, s.buf)
 		s.ran = true
 	}
 	s.wait = func(fd uintptr) bool {
@@ -105,8 +109,8 @@ func rawSocket(t net.Conn) syscall.RawConn {
 // step runs one engine step on the socket. rc.Control keeps the descriptor
 // open (and its number ours) for the duration. If the transport has been
 // closed underneath the Conn, the step runs as if the stream had ended.
-func (s *socket) step(op int, out, buf []byte, direct bool) cbridge.StepResult {
-	s.op, s.out, s.buf, s.direct, s.ran = op, out, buf, direct, false
+func (s *socket) step(op int, out, buf []byte, send int) cbridge.StepResult {
+	s.op, s.out, s.buf, s.send, s.ran = op, out, buf, send, false
 	err := s.rc.Control(s.ctl)
 	res := s.res
 	s.res, s.out, s.buf = cbridge.StepResult{}, nil, nil

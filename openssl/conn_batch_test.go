@@ -1,0 +1,102 @@
+package openssl_test
+
+import (
+	"io"
+	"testing"
+
+	"github.com/nodetls/nodetls/internal/testpki"
+	"github.com/nodetls/nodetls/openssl"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestSocketWriteBatchesRecords checks that on a TCP or Unix socket a Write
+// of several records hands them to the socket together (one send, where one
+// per record would cost a system call, a packet and a wake-up of the peer
+// each), that a record-sized Write still goes out at once, and that every
+// byte arrives in order. Each Write waits for the peer to have read the one
+// before, so that the socket has room and nothing waits for a later flush.
+func TestSocketWriteBatchesRecords(t *testing.T) {
+	_, leaf := newPKI(t, testpki.Options{Key: testpki.ECDSAP256})
+	sctx := serverContext(t, leaf, openssl.ContextOptions{})
+	for _, tt := range []struct {
+		name string
+		pair func(*testing.T, *openssl.Context, *openssl.Context, openssl.ConnConfig, openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error)
+		max  openssl.ProtocolVersion
+	}{
+		{"tcp tls1.3", func(t *testing.T, s, c *openssl.Context, sc, cc openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error) {
+			return tcpPair(t, s, c, sc, cc)
+		}, openssl.TLS1_3},
+		{"tcp tls1.2", func(t *testing.T, s, c *openssl.Context, sc, cc openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error) {
+			return tcpPair(t, s, c, sc, cc)
+		}, openssl.TLS1_2},
+		{"unix tls1.3", unixPair, openssl.TLS1_3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cctx := clientContext(t, leaf.CAPEM, openssl.ContextOptions{MaxVersion: tt.max})
+			srv, cli, serr, cerr := tt.pair(t, sctx, cctx, openssl.ConnConfig{}, openssl.ConnConfig{ServerName: "localhost"})
+			require.NoError(t, serr)
+			require.NoError(t, cerr)
+			s := newStream(t)
+
+			// The server reads each Write's bytes whole and says so.
+			sizes := make(chan int)
+			read := make(chan error)
+			go func() {
+				defer close(read)
+				buf := make([]byte, 1<<20)
+				var off int64
+				for n := range sizes {
+					if _, err := io.ReadFull(srv, buf[:n]); err != nil {
+						read <- err
+						return
+					}
+					if !s.equal(buf[:n], off) {
+						read <- io.ErrUnexpectedEOF
+						return
+					}
+					off += int64(n)
+					read <- nil
+				}
+			}()
+			var off int64
+			buf := make([]byte, 1<<20)
+			write := func(n int) uint64 {
+				t.Helper()
+				before := openssl.TransportWrites(cli)
+				s.fill(buf[:n], off)
+				sizes <- n
+				w, err := cli.Write(buf[:n])
+				require.NoError(t, err)
+				require.Equal(t, n, w)
+				require.NoError(t, <-read, "the server's read of bytes %d..%d", off, off+int64(n))
+				off += int64(n)
+				return openssl.TransportWrites(cli) - before
+			}
+
+			// One record: one send.
+			for i := 0; i < 20; i++ {
+				assert.Equal(t, uint64(1), write(16384), "sends for a 16 KiB write")
+			}
+			// Four records (the engine's 64 KiB write step): one send, not
+			// four; the socket may take a batch in two if it is short of
+			// room, never in four.
+			var sends uint64
+			for i := 0; i < 50; i++ {
+				sends += write(65536)
+			}
+			assert.LessOrEqual(t, sends, uint64(75), "sends for 50 writes of 64 KiB (4 records each)")
+			// Two records.
+			sends = 0
+			for i := 0; i < 50; i++ {
+				sends += write(20000)
+			}
+			assert.LessOrEqual(t, sends, uint64(60), "sends for 50 writes of 20000 bytes (2 records each)")
+			// A megabyte: sixteen write steps of four records.
+			sends = write(1 << 20)
+			assert.LessOrEqual(t, sends, uint64(24), "sends for a 1 MiB write")
+			close(sizes)
+			<-read
+		})
+	}
+}
