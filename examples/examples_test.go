@@ -1,12 +1,19 @@
 package examples_test
 
 import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	gotls "crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,6 +77,7 @@ var exampleTests = []struct {
 	{"pinning", testPinning},
 	{"seclevel", testSeclevel},
 	{"keylog", testKeylog},
+	{"httpsserver", testHTTPSServer},
 }
 
 func TestExamples(t *testing.T) {
@@ -862,4 +870,88 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// testHTTPSServer serves net/http over nodetls to curl, Go's HTTP client
+// (crypto/tls) and node's https: a GET reports the connection, a POST's body
+// of a few megabytes comes back whole, and a client's requests share one
+// kept-alive connection.
+func testHTTPSServer(t *testing.T) {
+	dir := t.TempDir()
+	certFile := filepath.Join(dir, "cert.pem")
+	p, addr := startServer(t, "httpsserver", "-cert-out", certFile)
+	url := "https://localhost:" + port(t, addr)
+	resolve := "localhost:" + port(t, addr) + ":127.0.0.1"
+	body := make([]byte, 3<<20+17)
+	_, err := rand.Read(body)
+	require.NoError(t, err)
+	bodyFile := writeFile(t, dir, "body.bin", body)
+
+	// curl (OpenSSL or GnuTLS underneath, whichever the system's curl has).
+	curl := func(args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command("curl", append([]string{"-sS", "--http1.1", "--cacert", certFile, "--resolve", resolve}, args...)...)
+		out, err := cmd.Output()
+		require.NoError(t, err, "curl %v", args)
+		return out
+	}
+	assert.Regexp(t, `^hello from nodetls: TLSv1\.3 TLS_AES_256_GCM_SHA384 alpn=http/1\.1\n$`, string(curl(url+"/")))
+	assert.True(t, bytes.Equal(body, curl("--data-binary", "@"+bodyFile, url+"/echo")), "curl's POST came back changed")
+	assert.Regexp(t, `^hello from nodetls: TLSv1\.2 ECDHE-ECDSA-AES128-GCM-SHA256 alpn=http/1\.1\n$`,
+		string(curl("--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256", url+"/")))
+
+	// Go's client: every request on the one connection it keeps alive.
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM([]byte(readFile(t, certFile))))
+	tr := &http.Transport{TLSClientConfig: &gotls.Config{RootCAs: pool, ServerName: "localhost", NextProtos: []string{"http/1.1"}},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: waitLong}
+	conns := 0
+	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
+		if !i.Reused {
+			conns++
+		}
+	}}
+	for i := 0; i < 10; i++ {
+		ctx := httptrace.WithClientTrace(context.Background(), trace)
+		req, err := http.NewRequestWithContext(ctx, "POST", url+"/echo", bytes.NewReader(body[:len(body)-i*100000]))
+		require.NoError(t, err)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.True(t, bytes.Equal(body[:len(body)-i*100000], got), "Go client's POST %d came back changed", i)
+		req, err = http.NewRequestWithContext(ctx, "GET", url+"/", nil)
+		require.NoError(t, err)
+		resp, err = client.Do(req)
+		require.NoError(t, err)
+		got, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, "hello from nodetls: TLSv1.3 TLS_AES_256_GCM_SHA384 alpn=http/1.1\n", string(got))
+	}
+	assert.Equal(t, 1, conns, "connections the Go client opened for 20 requests")
+
+	// node's https.
+	script := `
+const https = require('https'), fs = require('fs');
+const [url, ca] = process.argv.slice(1);
+https.get(url, { ca: fs.readFileSync(ca), lookup: (h, o, cb) => cb(null, o.all ? [{ address: '127.0.0.1', family: 4 }] : '127.0.0.1', 4) }, (res) => {
+  let data = '';
+  res.on('data', (d) => { data += d; });
+  res.on('end', () => { process.stdout.write(res.statusCode + ' ' + data); });
+}).on('error', (e) => { console.error(e); process.exit(1); });
+`
+	n := peers.Node(t, script, url+"/", certFile)
+	require.Equal(t, 0, n.Wait(t, waitLong), n.Output())
+	assert.Regexp(t, `^200 hello from nodetls: TLSv1\.3 TLS_AES_256_GCM_SHA384 alpn=none\n$`, n.Stdout())
+
+	stop(t, p)
+	assert.Empty(t, serverEvents(p.Stdout()), "the server reported errors")
 }
