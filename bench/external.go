@@ -39,6 +39,12 @@ func (e *extContender) Handshakes(w workload, n int) (result, error) {
 	return e.run(args)
 }
 
+func (e *extContender) RoundTrips(w workload, n, reply int) (result, error) {
+	args := append([]string{"rr"}, e.common(w)...)
+	args = append(args, "-count", strconv.Itoa(n), "-reply", strconv.Itoa(reply))
+	return e.run(args)
+}
+
 func (e *extContender) run(args []string) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -55,7 +61,8 @@ func (e *extContender) run(args []string) (result, error) {
 	return r, err
 }
 
-// parseReport reads "cipher=X version=Y bytes=N seconds=S" (or handshakes=N).
+// parseReport reads "cipher=X version=Y bytes=N seconds=S" (or handshakes=N,
+// roundtrips=N).
 func parseReport(line string) (result, error) {
 	var r result
 	for _, f := range strings.Fields(line) {
@@ -73,6 +80,8 @@ func parseReport(line string) (result, error) {
 			r.bytes, err = strconv.ParseInt(v, 10, 64)
 		case "handshakes":
 			r.handshakes, err = strconv.Atoi(v)
+		case "roundtrips":
+			r.roundtrips, err = strconv.Atoi(v)
 		case "seconds":
 			r.seconds, err = strconv.ParseFloat(v, 64)
 		}

@@ -36,7 +36,7 @@ var workloads = []workload{
 // job is one measured line of the report.
 type job struct {
 	w    workload
-	kind string // "c2s", "s2c" or "handshake"
+	kind string // "c2s", "s2c", "handshake" or "rr"
 }
 
 func (j job) String() string {
@@ -45,6 +45,8 @@ func (j job) String() string {
 		return j.w.name + " client→server"
 	case "s2c":
 		return j.w.name + " server→client"
+	case "rr":
+		return j.w.name + " round trips"
 	}
 	return j.w.name + " handshakes"
 }
@@ -73,7 +75,9 @@ func main() {
 	chunk := flag.Int("chunk", 16384, "bytes per write (and per read)")
 	hs := flag.Int("handshakes", 1000, "handshakes per handshake run (0 skips them)")
 	only := flag.String("contenders", "nodetls,crypto/tls,C,node", "contenders to run, comma-separated; also nodetls-api (nodetls through package tls: tls.Socket on both ends), nodetls-window (nodetls without the socket fast path), nodetls+crypto/tls and crypto/tls+nodetls (mixed pairs, client+server)")
-	kinds := flag.String("jobs", "c2s,s2c,handshake", "job kinds to run")
+	kinds := flag.String("jobs", "c2s,s2c,handshake", "job kinds to run: c2s, s2c (bulk transfer), handshake; also rr (request/response on one connection; see README)")
+	rts := flag.Int("roundtrips", 20000, "request/response round trips per rr run (0 skips them)")
+	reply := flag.Int("reply", 2048, "bytes per reply in rr runs (requests are 64 bytes)")
 	versions := flag.String("versions", "1.3,1.2", "TLS versions to run")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (the Go contenders) to this file")
 	flag.Parse()
@@ -143,15 +147,15 @@ func main() {
 			continue
 		}
 		for _, k := range strings.Split(*kinds, ",") {
-			if k == "handshake" && *hs == 0 {
+			if k == "handshake" && *hs == 0 || k == "rr" && *rts == 0 {
 				continue
 			}
 			jobs = append(jobs, job{w: w, kind: strings.TrimSpace(k)})
 		}
 	}
 
-	fmt.Printf("nodetls bench: %s, %s per run, %d-byte writes, %d handshakes per run, %d rounds\n",
-		runtime.Version(), *size, *chunk, *hs, *runs)
+	fmt.Printf("nodetls bench: %s, %s per run, %d-byte writes, %d handshakes per run, %d round trips of 64 / %d bytes per run, %d rounds\n",
+		runtime.Version(), *size, *chunk, *hs, *rts, *reply, *runs)
 	fmt.Printf("%s (libssl), node %s, GOMAXPROCS %d\n\n", openssl.Version(), nodeVersion, runtime.GOMAXPROCS(0))
 
 	if *cpuprofile != "" {
@@ -182,9 +186,12 @@ func main() {
 				runtime.GC()
 				var r result
 				var err error
-				if j.kind == "handshake" {
+				switch j.kind {
+				case "handshake":
 					r, err = c.Handshakes(j.w, *hs)
-				} else {
+				case "rr":
+					r, err = c.RoundTrips(j.w, *rts, *reply)
+				default:
 					r, err = c.Throughput(j.w, j.kind, total, *chunk)
 				}
 				if err != nil {
@@ -194,7 +201,12 @@ func main() {
 					fatal(err)
 				}
 				work := float64(r.handshakes)
-				if j.kind != "handshake" {
+				if j.kind == "rr" {
+					if r.roundtrips != *rts {
+						fatal(fmt.Errorf("%s, %s: %d round trips, want %d", c.Name(), j, r.roundtrips, *rts))
+					}
+					work = float64(r.roundtrips)
+				} else if j.kind != "handshake" {
 					if r.bytes != total {
 						fatal(fmt.Errorf("%s, %s: moved %d bytes, want %d", c.Name(), j, r.bytes, total))
 					}
@@ -207,11 +219,11 @@ func main() {
 			}
 		}
 	}
-	fmt.Println("Medians of wall-clock rates: throughput in MB/s (10^6 bytes/s), handshakes/s.")
+	fmt.Println("Medians of wall-clock rates: throughput in MB/s (10^6 bytes/s), handshakes/s, round trips/s.")
 	report(jobs, cs, samples)
 	fmt.Println()
 	fmt.Println("Medians of work per CPU-second (user+system, both ends; less sensitive to other load):")
-	fmt.Println("MB per CPU-second, handshakes per CPU-second.")
+	fmt.Println("MB per CPU-second, handshakes per CPU-second, round trips per CPU-second.")
 	report(jobs, cs, effs)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ type workload struct {
 type result struct {
 	bytes      int64 // throughput runs
 	handshakes int   // handshake runs
+	roundtrips int   // request/response runs
 	seconds    float64
 	cipher     string // the suite the connection negotiated
 	version    string
@@ -41,7 +43,17 @@ type contender interface {
 	// loopback TCP connection: the server handshakes and closes (close_notify),
 	// the client handshakes and reads to the end.
 	Handshakes(w workload, n int) (result, error)
+	// RoundTrips runs n request/response exchanges on one loopback TCP
+	// connection: the client writes a request of rrRequest bytes, the server
+	// reads it whole and writes a reply of reply bytes, the client reads the
+	// reply whole, and again. It is timed from the end of both handshakes
+	// until the client has the last reply.
+	RoundTrips(w workload, n, reply int) (result, error)
 }
+
+// rrRequest is the size of a request in RoundTrips (as the C program's
+// RR_REQUEST and node's).
+const rrRequest = 64
 
 // tlsConn is what the in-process contenders make of a TCP connection.
 type tlsConn interface {
@@ -109,6 +121,13 @@ func pair(ln net.Listener, client, server func(net.Conn) (tlsConn, error)) (cli,
 func (g *goContender) Throughput(w workload, dir string, bytes int64, chunk int) (result, error) {
 	cpu0 := cpuTime()
 	r, err := g.throughput(w, dir, bytes, chunk)
+	r.cpu = cpuTime() - cpu0
+	return r, err
+}
+
+func (g *goContender) RoundTrips(w workload, n, reply int) (result, error) {
+	cpu0 := cpuTime()
+	r, err := g.roundTrips(w, n, reply)
 	r.cpu = cpuTime() - cpu0
 	return r, err
 }
@@ -270,4 +289,65 @@ func (g *goContender) handshakes(w workload, n int) (result, error) {
 		return result{}, serr
 	}
 	return res, nil
+}
+
+func (g *goContender) roundTrips(w workload, n, reply int) (result, error) {
+	client, server, done, err := g.setup(g.pki, w)
+	if err != nil {
+		return result{}, err
+	}
+	defer done()
+	ln, err := listen()
+	if err != nil {
+		return result{}, err
+	}
+	defer ln.Close()
+	cli, srv, err := pair(ln, client, server)
+	if err != nil {
+		return result{}, err
+	}
+	defer cli.Close()
+	defer srv.Close()
+	resp := make([]byte, reply)
+	for i := range resp {
+		resp[i] = byte(i*131 + 7)
+	}
+	srvErr := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		req := make([]byte, rrRequest)
+		for i := 0; i < n; i++ {
+			if _, err := io.ReadFull(srv, req); err != nil {
+				srvErr <- fmt.Errorf("server read of request %d: %w", i, err)
+				return
+			}
+			if _, err := srv.Write(resp); err != nil {
+				srvErr <- fmt.Errorf("server write of reply %d: %w", i, err)
+				return
+			}
+		}
+		srvErr <- nil
+	}()
+	req := make([]byte, rrRequest)
+	for i := range req {
+		req[i] = 'q'
+	}
+	got := make([]byte, reply)
+	for i := 0; i < n; i++ {
+		if _, err := cli.Write(req); err != nil {
+			return result{}, fmt.Errorf("client write of request %d: %w", i, err)
+		}
+		if _, err := io.ReadFull(cli, got); err != nil {
+			return result{}, fmt.Errorf("client read of reply %d: %w", i, err)
+		}
+	}
+	secs := time.Since(start).Seconds()
+	if err := <-srvErr; err != nil {
+		return result{}, err
+	}
+	if !bytes.Equal(got, resp) {
+		return result{}, errors.New("the last reply differs from what the server sent")
+	}
+	c, v := cli.Negotiated()
+	return result{roundtrips: n, seconds: secs, cipher: c, version: v}, nil
 }

@@ -7,10 +7,14 @@
  *   sslbench throughput -cert F -key F -ca F -version 1.2|1.3 -cipher NAME
  *            -bytes N -chunk N -dir c2s|s2c [-readahead]
  *   sslbench handshake  -cert F -key F -ca F -version 1.2|1.3 -cipher NAME -count N
+ *   sslbench rr         -cert F -key F -ca F -version 1.2|1.3 -cipher NAME -count N -reply N
  *
- * Prints one line: "cipher=... version=... bytes=N seconds=S" or
- * "cipher=... version=... handshakes=N seconds=S". The clock starts when both
- * handshakes are done and stops when the receiver has every byte.
+ * Prints one line: "cipher=... version=... bytes=N seconds=S",
+ * "cipher=... version=... handshakes=N seconds=S" or "... roundtrips=N
+ * seconds=S". The clock starts when both handshakes are done and stops when
+ * the receiver has every byte (rr: when the client has the last reply). In rr
+ * the client sends a request of RR_REQUEST bytes and waits for the server's
+ * reply of -reply bytes, count times, on one connection.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -29,6 +33,8 @@ static const char *cert_file, *key_file, *ca_file, *cipher = "", *dir = "c2s";
 static int version = 13, readahead = 0;
 static long long total_bytes = 1LL << 30, count = 1000;
 static size_t chunk = 16384;
+static size_t reply = 2048;
+#define RR_REQUEST 64
 static int listen_fd;
 static struct sockaddr_in addr;
 static SSL_CTX *sctx, *cctx;
@@ -191,6 +197,64 @@ static void throughput(void) {
     close_tls(srv_ssl);
 }
 
+/* ---- request/response ---- */
+
+static void read_exactly(SSL *s, unsigned char *buf, size_t n) {
+    for (size_t got = 0; got < n;) {
+        int k = SSL_read(s, buf + got, (int)(n - got));
+        if (k <= 0)
+            die("SSL_read");
+        got += (size_t)k;
+    }
+}
+
+static void *rr_server(void *arg) {
+    (void)arg;
+    srv_ssl = accept_tls();
+    unsigned char req[RR_REQUEST];
+    unsigned char *resp = malloc(reply);
+    for (size_t i = 0; i < reply; i++)
+        resp[i] = (unsigned char)(i * 131 + 7);
+    pthread_barrier_wait(&ready);
+    for (long long i = 0; i < count; i++) {
+        read_exactly(srv_ssl, req, sizeof req);
+        if (SSL_write(srv_ssl, resp, (int)reply) != (int)reply)
+            die("SSL_write");
+    }
+    free(resp);
+    pthread_barrier_wait(&ready);
+    return NULL;
+}
+
+static void roundtrips(void) {
+    pthread_t th;
+    pthread_barrier_init(&ready, NULL, 2);
+    pthread_create(&th, NULL, rr_server, NULL);
+    SSL *cli = connect_tls();
+    unsigned char req[RR_REQUEST];
+    memset(req, 'q', sizeof req);
+    unsigned char *resp = malloc(reply);
+    pthread_barrier_wait(&ready);
+    double t0 = now();
+    for (long long i = 0; i < count; i++) {
+        if (SSL_write(cli, req, sizeof req) != (int)sizeof req)
+            die("SSL_write");
+        read_exactly(cli, resp, reply);
+    }
+    double t1 = now();
+    for (size_t i = 0; i < reply; i++)
+        if (resp[i] != (unsigned char)(i * 131 + 7))
+            die("reply differs");
+    free(resp);
+    pthread_barrier_wait(&ready);
+    pthread_join(th, NULL);
+    printf("cipher=%s version=%s roundtrips=%lld seconds=%.6f\n", SSL_get_cipher_name(cli),
+           SSL_get_version(cli), count, t1 - t0);
+    SSL_shutdown(cli);
+    close_tls(cli);
+    close_tls(srv_ssl);
+}
+
 /* ---- handshakes ---- */
 
 static void *hs_server(void *arg) {
@@ -226,7 +290,7 @@ static void handshakes(void) {
 
 int main(int argc, char **argv) {
     if (argc < 2)
-        die("usage: sslbench throughput|handshake [options]");
+        die("usage: sslbench throughput|handshake|rr [options]");
     const char *mode = argv[1];
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -247,6 +311,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "-bytes") == 0) total_bytes = atoll(v);
         else if (strcmp(a, "-chunk") == 0) chunk = (size_t)atoll(v);
         else if (strcmp(a, "-count") == 0) count = atoll(v);
+        else if (strcmp(a, "-reply") == 0) reply = (size_t)atoll(v);
         else die("unknown option");
     }
     if (cert_file == NULL || key_file == NULL || ca_file == NULL)
@@ -257,6 +322,8 @@ int main(int argc, char **argv) {
         throughput();
     else if (strcmp(mode, "handshake") == 0)
         handshakes();
+    else if (strcmp(mode, "rr") == 0)
+        roundtrips();
     else
         die("unknown mode");
     close(listen_fd);

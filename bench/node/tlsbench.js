@@ -9,10 +9,10 @@ const fs = require('fs');
 const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
 
 function parseArgs(argv) {
-  const o = { mode: argv[0], bytes: 1 << 30, chunk: 16384, dir: 'c2s', count: 1000, version: '1.3', cipher: '' };
+  const o = { mode: argv[0], bytes: 1 << 30, chunk: 16384, dir: 'c2s', count: 1000, reply: 2048, version: '1.3', cipher: '' };
   for (let i = 1; i < argv.length; i += 2) {
     const k = argv[i].replace(/^-/, ''), v = argv[i + 1];
-    o[k] = ['bytes', 'chunk', 'count'].includes(k) ? Number(v) : v;
+    o[k] = ['bytes', 'chunk', 'count', 'reply'].includes(k) ? Number(v) : v;
   }
   return o;
 }
@@ -25,6 +25,52 @@ function tlsOptions(o) {
 }
 
 const now = () => process.hrtime.bigint();
+
+// rr: requests of RR_REQUEST bytes, replies of o.reply bytes (as sslbench.c).
+const RR_REQUEST = 64;
+
+function replyBuffer(n) {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 131 + 7) & 0xff;
+  return b;
+}
+
+// rrServer answers each whole request with the reply.
+function rrServer(sock, reply) {
+  const resp = replyBuffer(reply);
+  let pending = 0;
+  sock.on('data', (d) => {
+    pending += d.length;
+    while (pending >= RR_REQUEST) {
+      pending -= RR_REQUEST;
+      sock.write(resp);
+    }
+  });
+}
+
+// rrClient sends a request, waits for the whole reply, count times.
+function rrClient(sock, count, reply, done) {
+  const req = Buffer.alloc(RR_REQUEST, 'q');
+  const want = replyBuffer(reply);
+  let i = 0, got = 0, last = [];
+  sock.on('data', (d) => {
+    got += d.length;
+    if (i === count) last.push(d);
+    if (got < reply) return;
+    if (got > reply) throw new Error('more reply than asked for');
+    got = 0;
+    if (i === count) {
+      if (!Buffer.concat(last).equals(want)) throw new Error('the last reply differs from what the server sent');
+      sock.removeAllListeners('data');
+      done();
+      return;
+    }
+    i++;
+    sock.write(req);
+  });
+  i++;
+  sock.write(req);
+}
 
 function send(sock, total, chunk, done) {
   const buf = Buffer.alloc(chunk);
@@ -53,12 +99,13 @@ function receive(sock, total, done) {
 function client() {
   const o = workerData;
   const copts = { ...tlsOptions(o), host: '127.0.0.1', port: o.port, servername: 'localhost', ca: fs.readFileSync(o.ca) };
-  if (o.mode === 'throughput') {
+  if (o.mode === 'throughput' || o.mode === 'rr') {
     const s = tls.connect(copts, () => {
       s.setNoDelay(true);
       parentPort.postMessage({ ready: true });
       parentPort.once('message', () => {
-        if (o.dir === 'c2s') send(s, o.bytes, o.chunk);
+        if (o.mode === 'rr') rrClient(s, o.count, o.reply, () => parentPort.postMessage({ roundtrips: o.count, end: now() }));
+        else if (o.dir === 'c2s') send(s, o.bytes, o.chunk);
         else receive(s, o.bytes, (got) => parentPort.postMessage({ got, end: now() }));
       });
     });
@@ -102,7 +149,8 @@ function main() {
     info = { cipher: serverSock.getCipher().name, version: serverSock.getProtocol() };
     t0 = now();
     worker.postMessage('go');
-    if (o.dir === 'c2s') receive(serverSock, o.bytes, (got) => report({ ...info, bytes: got, seconds: Number(now() - t0) / 1e9 }));
+    if (o.mode === 'rr') rrServer(serverSock, o.reply);
+    else if (o.dir === 'c2s') receive(serverSock, o.bytes, (got) => report({ ...info, bytes: got, seconds: Number(now() - t0) / 1e9 }));
     else send(serverSock, o.bytes, o.chunk);
   }
   server.listen(0, '127.0.0.1', () => {
@@ -113,6 +161,7 @@ function main() {
       if (m.ready) { workerReady = true; begin(); return; }
       if (m.cipher) { info = m; return; }
       if (o.mode === 'handshake') report({ ...info, handshakes: o.count, seconds: Number(m.end - t0) / 1e9 });
+      else if (o.mode === 'rr') report({ ...info, roundtrips: m.roundtrips, seconds: Number(m.end - t0) / 1e9 });
       else report({ ...info, bytes: m.got, seconds: Number(m.end - t0) / 1e9 });
     });
   });
