@@ -1040,16 +1040,19 @@ func (c *Conn) flushShutdown() error {
 	c.batchWin = nil
 	c.flushing = len(buf) > 0
 	c.mu.Unlock()
-	if len(buf) == 0 {
-		return nil
+	var err error
+	if len(buf) > 0 {
+		_, err = c.transport.Write(buf)
 	}
-	_, err := c.transport.Write(buf)
 	if win != nil {
 		batchWindows.Put(win)
 	}
-	c.mu.Lock()
-	c.flushing = false
-	c.mu.Unlock()
+	if len(buf) > 0 {
+		c.mu.Lock()
+		c.flushing = false
+		c.sends++
+		c.mu.Unlock()
+	}
 	return err
 }
 
