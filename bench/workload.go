@@ -148,7 +148,9 @@ func cpuTime() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
-func (g *goContender) throughput(w workload, dir string, bytes int64, chunk int) (result, error) {
+// connected runs f on a client and a server end of w, connected over
+// loopback TCP and past their handshakes, and closes both afterwards.
+func (g *goContender) connected(w workload, f func(cli, srv tlsConn) (result, error)) (result, error) {
 	client, server, done, err := g.setup(g.pki, w)
 	if err != nil {
 		return result{}, err
@@ -165,6 +167,17 @@ func (g *goContender) throughput(w workload, dir string, bytes int64, chunk int)
 	}
 	defer cli.Close()
 	defer srv.Close()
+	return f(cli, srv)
+}
+
+func (g *goContender) throughput(w workload, dir string, bytes int64, chunk int) (result, error) {
+	return g.connected(w, func(cli, srv tlsConn) (result, error) {
+		return transfer(cli, srv, dir, bytes, chunk)
+	})
+}
+
+// transfer moves bytes from one end to the other in chunk-sized writes.
+func transfer(cli, srv tlsConn, dir string, bytes int64, chunk int) (result, error) {
 	var from, to tlsConn = cli, srv
 	if dir == "s2c" {
 		from, to = srv, cli
@@ -292,22 +305,13 @@ func (g *goContender) handshakes(w workload, n int) (result, error) {
 }
 
 func (g *goContender) roundTrips(w workload, n, reply int) (result, error) {
-	client, server, done, err := g.setup(g.pki, w)
-	if err != nil {
-		return result{}, err
-	}
-	defer done()
-	ln, err := listen()
-	if err != nil {
-		return result{}, err
-	}
-	defer ln.Close()
-	cli, srv, err := pair(ln, client, server)
-	if err != nil {
-		return result{}, err
-	}
-	defer cli.Close()
-	defer srv.Close()
+	return g.connected(w, func(cli, srv tlsConn) (result, error) {
+		return exchange(cli, srv, n, reply)
+	})
+}
+
+// exchange runs n request/response round trips, the client asking.
+func exchange(cli, srv tlsConn, n, reply int) (result, error) {
 	resp := make([]byte, reply)
 	for i := range resp {
 		resp[i] = byte(i*131 + 7)

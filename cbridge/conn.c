@@ -61,13 +61,13 @@ static int win_write(BIO *b, const char *data, int len) {
         return len; /* the alert for an unexpected end of the input (conn.h) */
     size_t n = (size_t)len;
     /* Socket mode: send straight away while nothing older is queued, unless
-     * the step batches its records (they go to the window, and out at its
-     * end: send_queued) or a handshake is running. Handshake messages are queued and sent at the
-     * end of the step (send_queued), except the last flight of a handshake,
-     * which Go sends once the handshake-done callbacks have run: as in Node,
-     * a server that rejects its client's certificate never sends its last
-     * flight (TLS 1.2 Finished, TLS 1.3 tickets), nor a client that rejects
-     * its server's certificate its TLS 1.3 Finished. */
+     * the step batches its records (they go to the window, and out together
+     * at its end: send_queued) or a handshake is running. Handshake messages
+     * are queued and sent at the end of the step too, except the last flight
+     * of a handshake, which Go sends once the handshake-done callbacks have
+     * run: as in Node, a server that rejects its client's certificate never
+     * sends its last flight (TLS 1.2 Finished, TLS 1.3 tickets), nor a client
+     * that rejects its server's certificate its TLS 1.3 Finished. */
     if (c->fd >= 0 && c->direct_write && !c->batch && c->out_len == 0 &&
         c->ovf_len == c->ovf_off && !SSL_in_init(c->ssl)) {
         size_t k = send_direct(c, data, n);
