@@ -408,8 +408,9 @@ func (c *Conn) reserveOut(n int) {
 }
 
 // batchRoom is the output window of a batched write step: a writeChunk of
-// plaintext in full-size records, and room for what else OpenSSL may write.
-const batchRoom = writeChunk + (writeChunk/16384)*recordOverlay + controlRoom
+// plaintext in records as small as OpenSSL allows (512 bytes, Node's
+// setMaxSendFragment minimum), and room for what else OpenSSL may write.
+const batchRoom = writeChunk + (writeChunk/512)*recordOverlay + controlRoom
 
 // batchWindows holds the windows of batched write steps (SendBatched) between
 // steps. A window goes back as soon as its records are sent, usually within
