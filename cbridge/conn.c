@@ -551,8 +551,12 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
             ret = SSL_read_ex(s, buf + done, buf_len - done, &n);
             if (ret == 1) {
                 done += n;
-                if (done == buf_len)
+                if (done == buf_len) {
+                    if (SSL_pending(s) > 0 || SSL_has_pending(s) ||
+                        (c->fd < 0 && c->in_len - c->in_off >= 5))
+                        c->step_flags |= NT_F_MORE;
                     break;
+                }
                 /* Keep going only while a whole record may be waiting. */
                 if (c->fd >= 0 ? !SSL_has_pending(s)
                                : SSL_pending(s) == 0 && c->in_len - c->in_off < 5)

@@ -60,6 +60,9 @@ const (
 	FlagStashFull = int(C.NT_F_STASH_FULL)
 	// FlagEOF (socket mode): the peer ended the stream.
 	FlagEOF = int(C.NT_F_EOF)
+	// FlagMore (read steps): the step filled its buffer and OpenSSL holds
+	// more input, plaintext or ciphertext read ahead.
+	FlagMore = int(C.NT_F_MORE)
 )
 
 // NewSSL makes an SSL from ctx with a window BIO, in server (accept) or client

@@ -81,6 +81,9 @@ enum {
     NT_F_STASH_FULL = 8,
     /* Socket mode: the peer ended the stream (recv returned 0). */
     NT_F_EOF = 16,
+    /* A read step filled its buffer and OpenSSL holds more input (plaintext,
+     * or ciphertext read ahead): the next read need not wait. */
+    NT_F_MORE = 32,
 };
 
 /* How a socket-mode step sends its output (cbridge.SendQueued, ...). */

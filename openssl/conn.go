@@ -52,7 +52,11 @@ type Conn struct {
 	inEOF    bool          // the transport has ended
 	out      []byte        // ciphertext waiting to be flushed
 	batchWin *[]byte       // out's array when it is a window from batchWindows
+	plain    []byte        // plaintext a small read took and has not handed out yet
+	plainWin *[]byte       // plain's window, from plainWindows
+	readMore bool          // the last read step filled its buffer and left input behind
 	sends    uint64        // writes of ciphertext to the transport (steps' sends and flushes)
+	steps    uint64        // engine steps run (cgo calls into OpenSSL's record layer)
 	spare    []byte        // the other half of the output double buffer
 	readErr  error         // sticky: io.EOF after close_notify, or a fatal TLS error
 	writeErr error         // sticky: a failed write leaves the stream unusable
@@ -369,6 +373,7 @@ func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 	}
 	c.inOff += st.InUsed
 	c.sends += uint64(st.FDSends)
+	c.steps++
 	if st.InUsed > 0 || st.FDRead > 0 {
 		// OpenSSL's state moved: a goroutine waiting for input retries its step.
 		c.bumpInputLocked()
@@ -808,6 +813,13 @@ func (c *Conn) read(p []byte, until int) (int, error) {
 			c.mu.Unlock()
 			return 0, net.ErrClosed
 		}
+		// Plaintext a small read left over comes first, before the end of
+		// the stream or of a handshake that came after it.
+		if len(c.plain) > 0 {
+			n := c.takePlainLocked(p)
+			c.mu.Unlock()
+			return n, nil
+		}
 		if until >= 0 && int(c.dones) > until {
 			c.mu.Unlock()
 			return 0, nil
@@ -818,10 +830,23 @@ func (c *Conn) read(p []byte, until int) (int, error) {
 			return 0, err
 		}
 		seq := c.inSeq
-		st := c.stepLocked(cbridge.OpRead, p, controlRoom)
+		dst := p
+		if len(p) < smallRead && c.readMore {
+			// The last read step left more behind: a step per small read
+			// would cost a cgo call each, so this one takes up to a
+			// record's plaintext and the next reads are served from it.
+			c.plainWin = plainWindows.Get().(*[]byte)
+			dst = *c.plainWin
+		}
+		st := c.stepLocked(cbridge.OpRead, dst, controlRoom)
+		c.readMore = st.Flags&cbridge.FlagMore != 0
 		n := 0
 		if st.Ret > 0 {
 			n = int(st.Ret)
+		}
+		if c.plainWin != nil {
+			c.plain = dst[:n]
+			n = c.takePlainLocked(p)
 		}
 		if st.SSLError != cbridge.ErrNone && st.SSLError != cbridge.ErrWantRead {
 			c.readErr = c.stepError(st)
@@ -850,6 +875,28 @@ func (c *Conn) read(p []byte, until int) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// smallRead is the size under which a Read that follows a read step with
+// more left behind takes up to a record's plaintext into a window of its own
+// (plainWindows) and serves the following reads from it.
+const smallRead = 2048
+
+// plainWindows holds the plaintext windows of small reads. A window goes back
+// once its plaintext has been read, so an idle connection holds none.
+var plainWindows = sync.Pool{New: func() any { b := make([]byte, 16384); return &b }}
+
+// takePlainLocked moves plaintext from c.plain to p and returns how much;
+// the window goes back to plainWindows once it is empty. c.mu is held.
+func (c *Conn) takePlainLocked(p []byte) int {
+	n := copy(p, c.plain)
+	c.plain = c.plain[n:]
+	if len(c.plain) == 0 && c.plainWin != nil {
+		plainWindows.Put(c.plainWin)
+		c.plainWin = nil
+		c.plain = nil
+	}
+	return n
 }
 
 // Write encrypts and sends p.

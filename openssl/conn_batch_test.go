@@ -114,3 +114,60 @@ func TestSocketWriteBatchesRecords(t *testing.T) {
 		})
 	}
 }
+
+// TestSmallReadsShareAStep checks that reads smaller than a record are served
+// from the plaintext one step took (a step each would cost a cgo call per
+// read), that every byte arrives in order, over a socket and over net.Pipe,
+// and that the end of the stream comes after the last buffered byte.
+func TestSmallReadsShareAStep(t *testing.T) {
+	_, leaf := newPKI(t, testpki.Options{Key: testpki.ECDSAP256})
+	sctx := serverContext(t, leaf, openssl.ContextOptions{})
+	cctx := clientContext(t, leaf.CAPEM, openssl.ContextOptions{})
+	for _, tt := range []struct {
+		name string
+		pair func(testing.TB, *openssl.Context, *openssl.Context, openssl.ConnConfig, openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error)
+	}{
+		{"tcp", tcpPair},
+		{"pipe", pipePair},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, cli, serr, cerr := tt.pair(t, sctx, cctx, openssl.ConnConfig{}, openssl.ConnConfig{ServerName: "localhost"})
+			require.NoError(t, serr)
+			require.NoError(t, cerr)
+			s := newStream(t)
+			const total = 256 << 10
+			sent := make(chan error, 1)
+			go func() {
+				buf := make([]byte, total)
+				s.fill(buf, 0)
+				_, err := srv.Write(buf)
+				if err == nil {
+					err = srv.CloseWrite()
+				}
+				sent <- err
+			}()
+			before := openssl.Steps(cli)
+			buf := make([]byte, 16)
+			var off int64
+			reads := 0
+			for {
+				n, err := cli.Read(buf[:1+reads%16])
+				if n > 0 && !s.equal(buf[:n], off) {
+					t.Fatalf("bytes %d..%d differ from what was sent", off, off+int64(n))
+				}
+				off += int64(n)
+				reads++
+				if err == io.EOF {
+					break
+				}
+				require.NoError(t, err)
+			}
+			require.NoError(t, <-sent)
+			assert.Equal(t, int64(total), off)
+			// 16 records: a step per record or two, and one per wait for
+			// more; not one per read (about 30,000 reads).
+			assert.Greater(t, reads, 25000)
+			assert.Less(t, openssl.Steps(cli)-before, uint64(200), "steps for %d small reads", reads)
+		})
+	}
+}

@@ -7,3 +7,10 @@ func TransportWrites(c *Conn) uint64 {
 	defer c.mu.Unlock()
 	return c.sends
 }
+
+// Steps reports how many engine steps c has run.
+func Steps(c *Conn) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.steps
+}
