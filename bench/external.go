@@ -27,9 +27,9 @@ func (e *extContender) common(w workload) []string {
 		"-version", w.version, "-cipher", w.cipher}
 }
 
-func (e *extContender) Throughput(w workload, dir string, n int64, chunk int) (result, error) {
+func (e *extContender) Throughput(w workload, dir string, n int64, chunk, read int) (result, error) {
 	args := append([]string{"throughput"}, e.common(w)...)
-	args = append(args, "-bytes", strconv.FormatInt(n, 10), "-chunk", strconv.Itoa(chunk), "-dir", dir)
+	args = append(args, "-bytes", strconv.FormatInt(n, 10), "-chunk", strconv.Itoa(chunk), "-read", strconv.Itoa(read), "-dir", dir)
 	return e.run(args)
 }
 

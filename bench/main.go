@@ -72,7 +72,8 @@ func parseSize(s string) (int64, error) {
 func main() {
 	runs := flag.Int("runs", 5, "rounds; every contender runs every job once per round")
 	size := flag.String("bytes", "1GiB", "bytes per throughput run")
-	chunk := flag.Int("chunk", 16384, "bytes per write (and per read)")
+	chunk := flag.Int("chunk", 16384, "bytes per write (and per read, unless -read)")
+	readSize := flag.Int("read", 0, "bytes per read in throughput runs (0: -chunk; node reads what arrives)")
 	hs := flag.Int("handshakes", 1000, "handshakes per handshake run (0 skips them)")
 	only := flag.String("contenders", "nodetls,crypto/tls,C,node", "contenders to run, comma-separated; also nodetls-api (nodetls through package tls: tls.Socket on both ends), nodetls-window (nodetls without the socket fast path), nodetls+crypto/tls and crypto/tls+nodetls (mixed pairs, client+server)")
 	kinds := flag.String("jobs", "c2s,s2c,handshake", "job kinds to run: c2s, s2c (bulk transfer), handshake; also rr (request/response on one connection; see README)")
@@ -81,6 +82,9 @@ func main() {
 	versions := flag.String("versions", "1.3,1.2", "TLS versions to run")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (the Go contenders) to this file")
 	flag.Parse()
+	if *readSize <= 0 {
+		*readSize = *chunk
+	}
 	total, err := parseSize(*size)
 	if err != nil {
 		fatal(err)
@@ -154,8 +158,8 @@ func main() {
 		}
 	}
 
-	fmt.Printf("nodetls bench: %s, %s per run, %d-byte writes, %d handshakes per run, %d round trips of 64 / %d bytes per run, %d rounds\n",
-		runtime.Version(), *size, *chunk, *hs, *rts, *reply, *runs)
+	fmt.Printf("nodetls bench: %s, %s per run, %d-byte writes, %d-byte reads, %d handshakes per run, %d round trips of 64 / %d bytes per run, %d rounds\n",
+		runtime.Version(), *size, *chunk, *readSize, *hs, *rts, *reply, *runs)
 	fmt.Printf("%s (libssl), node %s, GOMAXPROCS %d\n\n", openssl.Version(), nodeVersion, runtime.GOMAXPROCS(0))
 
 	if *cpuprofile != "" {
@@ -192,7 +196,7 @@ func main() {
 				case "rr":
 					r, err = c.RoundTrips(j.w, *rts, *reply)
 				default:
-					r, err = c.Throughput(j.w, j.kind, total, *chunk)
+					r, err = c.Throughput(j.w, j.kind, total, *chunk, *readSize)
 				}
 				if err != nil {
 					fatal(fmt.Errorf("%s, %s: %w", c.Name(), j, err))

@@ -38,7 +38,7 @@ type contender interface {
 	// Throughput moves bytes over one loopback TCP connection in chunk-sized
 	// writes, client to server (c2s) or server to client, and times it from the
 	// end of both handshakes until the receiver has the last byte.
-	Throughput(w workload, dir string, bytes int64, chunk int) (result, error)
+	Throughput(w workload, dir string, bytes int64, chunk, read int) (result, error)
 	// Handshakes runs n full handshakes one after another, each on a new
 	// loopback TCP connection: the server handshakes and closes (close_notify),
 	// the client handshakes and reads to the end.
@@ -118,9 +118,9 @@ func pair(ln net.Listener, client, server func(net.Conn) (tlsConn, error)) (cli,
 	return cli, a.c, nil
 }
 
-func (g *goContender) Throughput(w workload, dir string, bytes int64, chunk int) (result, error) {
+func (g *goContender) Throughput(w workload, dir string, bytes int64, chunk, read int) (result, error) {
 	cpu0 := cpuTime()
-	r, err := g.throughput(w, dir, bytes, chunk)
+	r, err := g.throughput(w, dir, bytes, chunk, read)
 	r.cpu = cpuTime() - cpu0
 	return r, err
 }
@@ -170,14 +170,15 @@ func (g *goContender) connected(w workload, f func(cli, srv tlsConn) (result, er
 	return f(cli, srv)
 }
 
-func (g *goContender) throughput(w workload, dir string, bytes int64, chunk int) (result, error) {
+func (g *goContender) throughput(w workload, dir string, bytes int64, chunk, read int) (result, error) {
 	return g.connected(w, func(cli, srv tlsConn) (result, error) {
-		return transfer(cli, srv, dir, bytes, chunk)
+		return transfer(cli, srv, dir, bytes, chunk, read)
 	})
 }
 
-// transfer moves bytes from one end to the other in chunk-sized writes.
-func transfer(cli, srv tlsConn, dir string, bytes int64, chunk int) (result, error) {
+// transfer moves bytes from one end to the other in chunk-sized writes and
+// read-sized reads.
+func transfer(cli, srv tlsConn, dir string, bytes int64, chunk, read int) (result, error) {
 	var from, to tlsConn = cli, srv
 	if dir == "s2c" {
 		from, to = srv, cli
@@ -199,7 +200,7 @@ func transfer(cli, srv tlsConn, dir string, bytes int64, chunk int) (result, err
 		}
 		sendErr <- nil
 	}()
-	rbuf := make([]byte, chunk)
+	rbuf := make([]byte, read)
 	var got int64
 	for got < bytes {
 		n, err := to.Read(rbuf)

@@ -5,7 +5,7 @@
  * blocking SSL_read / SSL_write: the way a C program typically uses OpenSSL.
  *
  *   sslbench throughput -cert F -key F -ca F -version 1.2|1.3 -cipher NAME
- *            -bytes N -chunk N -dir c2s|s2c [-readahead]
+ *            -bytes N -chunk N [-read N] -dir c2s|s2c [-readahead]
  *   sslbench handshake  -cert F -key F -ca F -version 1.2|1.3 -cipher NAME -count N
  *   sslbench rr         -cert F -key F -ca F -version 1.2|1.3 -cipher NAME -count N -reply N
  *
@@ -34,6 +34,7 @@ static int version = 13, readahead = 0;
 static long long total_bytes = 1LL << 30, count = 1000;
 static size_t chunk = 16384;
 static size_t reply = 2048;
+static size_t read_size = 0; /* bytes per SSL_read in throughput (0: chunk) */
 #define RR_REQUEST 64
 static int listen_fd;
 static struct sockaddr_in addr;
@@ -143,10 +144,11 @@ static void send_all(SSL *s) {
 }
 
 static long long recv_all(SSL *s) {
-    unsigned char *buf = malloc(chunk);
+    size_t size = read_size ? read_size : chunk;
+    unsigned char *buf = malloc(size);
     long long got = 0;
     while (got < total_bytes) {
-        int n = SSL_read(s, buf, (int)chunk);
+        int n = SSL_read(s, buf, (int)size);
         if (n <= 0)
             die("SSL_read");
         got += n;
@@ -312,6 +314,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "-chunk") == 0) chunk = (size_t)atoll(v);
         else if (strcmp(a, "-count") == 0) count = atoll(v);
         else if (strcmp(a, "-reply") == 0) reply = (size_t)atoll(v);
+        else if (strcmp(a, "-read") == 0) read_size = (size_t)atoll(v);
         else die("unknown option");
     }
     if (cert_file == NULL || key_file == NULL || ca_file == NULL)
