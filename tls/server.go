@@ -68,6 +68,63 @@ type sniEntry struct {
 	ctx *SecureContext
 }
 
+// sniIndex finds the newest addContext entry that matches a server name
+// without trying every pattern: host names without a wildcard or a group
+// match only themselves, so they are looked up in a map, and only the other
+// entries newer than that match are tried, newest first (Node's order).
+type sniIndex struct {
+	entries  []sniEntry
+	exact    map[string]int // literal host name -> index of its newest entry
+	patterns []int          // indexes of the other entries, oldest first
+}
+
+// isLiteralHost reports whether an addContext host name matches only itself:
+// ASCII, no "*", and none of the '(', ')', '|' that Node leaves to the
+// pattern.
+func isLiteralHost(hostname string) bool {
+	for i := 0; i < len(hostname); i++ {
+		switch c := hostname[i]; {
+		case c >= 0x80, c == '*', c == '(', c == ')', c == '|':
+			return false
+		}
+	}
+	return true
+}
+
+func (x *sniIndex) add(hostname string, e sniEntry) {
+	i := len(x.entries)
+	x.entries = append(x.entries, e)
+	if isLiteralHost(hostname) {
+		if x.exact == nil {
+			x.exact = map[string]int{}
+		}
+		x.exact[hostname] = i
+		return
+	}
+	x.patterns = append(x.patterns, i)
+}
+
+func (x *sniIndex) match(name string) *SecureContext {
+	best := -1
+	if i, ok := x.exact[name]; ok {
+		best = i
+	}
+	for k := len(x.patterns) - 1; k >= 0; k-- {
+		i := x.patterns[k]
+		if i < best {
+			break
+		}
+		if x.entries[i].re.MatchString(name) {
+			best = i
+			break
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	return x.entries[best].ctx
+}
+
 // Server is Node's tls.Server: it accepts TCP connections (or any
 // net.Listener's), runs each handshake on its own goroutine and reports the
 // connection through its handlers. Node's server events are its On...
@@ -80,7 +137,7 @@ type Server struct {
 	mu         sync.Mutex
 	secure     *SecureContext
 	ownSecure  bool
-	contexts   []sniEntry
+	contexts   sniIndex
 	ticketKeys []byte
 	listener   net.Listener
 	closed     bool
@@ -196,7 +253,7 @@ func (s *Server) AddSecureContext(hostname string, sc *SecureContext) error {
 		return sniPatternError(pattern, err)
 	}
 	s.mu.Lock()
-	s.contexts = append(s.contexts, sniEntry{re: re, ctx: sc})
+	s.contexts.add(hostname, sniEntry{re: re, ctx: sc})
 	s.mu.Unlock()
 	return nil
 }
@@ -242,12 +299,7 @@ func sniPatternError(pattern string, err error) *Error {
 func (s *Server) matchContext(name string) *SecureContext {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := len(s.contexts) - 1; i >= 0; i-- {
-		if s.contexts[i].re.MatchString(name) {
-			return s.contexts[i].ctx
-		}
-	}
-	return nil
+	return s.contexts.match(name)
 }
 
 // GetTicketKeys is Node's server.getTicketKeys(): a copy of the 48 bytes of
