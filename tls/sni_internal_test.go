@@ -12,35 +12,21 @@ import (
 // for every name, with literal names, wildcards, groups and repeats mixed.
 func TestSNIIndexMatchesNodesOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	labels := []string{"a", "b", "ab", "www", "x-y", "*", "a*", "*b", "(a|b)", "é"}
-	host := func() string {
-		n := 1 + rng.IntN(3)
-		h := ""
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				h += "."
-			}
-			h += labels[rng.IntN(len(labels))]
+	// dotted joins one to three labels drawn from labels.
+	dotted := func(labels []string) string {
+		h := labels[rng.IntN(len(labels))]
+		for n := rng.IntN(3); n > 0; n-- {
+			h += "." + labels[rng.IntN(len(labels))]
 		}
 		return h
 	}
-	plain := []string{"a", "b", "ab", "www", "x-y", "aab", "abb", "é", "c"}
-	name := func() string {
-		n := 1 + rng.IntN(3)
-		h := ""
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				h += "."
-			}
-			h += plain[rng.IntN(len(plain))]
-		}
-		return h
-	}
+	hostLabels := []string{"a", "b", "ab", "www", "x-y", "*", "a*", "*b", "(a|b)", "é"}
+	nameLabels := []string{"a", "b", "ab", "www", "x-y", "aab", "abb", "é", "c"}
 	for round := 0; round < 200; round++ {
 		var x sniIndex
 		var all []sniEntry
 		for i := 0; i < 1+rng.IntN(40); i++ {
-			h := host()
+			h := dotted(hostLabels)
 			re, err := regexp.Compile(sniPattern(h))
 			if err != nil {
 				t.Fatalf("pattern of %q: %v", h, err)
@@ -50,7 +36,7 @@ func TestSNIIndexMatchesNodesOrder(t *testing.T) {
 			all = append(all, e)
 		}
 		for q := 0; q < 200; q++ {
-			n := name()
+			n := dotted(nameLabels)
 			var want *SecureContext
 			for i := len(all) - 1; i >= 0; i-- {
 				if all[i].re.MatchString(n) {
