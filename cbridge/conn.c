@@ -135,6 +135,7 @@ static int win_read(BIO *b, char *dst, int len) {
             ssize_t k = recv(c->fd, dst, (size_t)len, MSG_DONTWAIT);
             if (k > 0) {
                 c->fd_read += (size_t)k;
+                c->step_flags &= ~NT_F_DRAINED;
                 return (int)k;
             }
             if (k == 0) {
@@ -145,6 +146,7 @@ static int win_read(BIO *b, char *dst, int len) {
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                c->step_flags |= NT_F_DRAINED;
                 BIO_set_retry_read(b);
                 return -1;
             }

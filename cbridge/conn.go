@@ -63,6 +63,9 @@ const (
 	// FlagMore (read steps): the step filled its buffer and OpenSSL holds
 	// more input, plaintext or ciphertext read ahead.
 	FlagMore = int(C.NT_F_MORE)
+	// FlagDrained (socket mode): the step's last recv found the socket
+	// empty, so a wait for the poller's next readiness edge cannot miss data.
+	FlagDrained = int(C.NT_F_DRAINED)
 )
 
 // NewSSL makes an SSL from ctx with a window BIO, in server (accept) or client

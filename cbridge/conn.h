@@ -84,6 +84,9 @@ enum {
     /* A read step filled its buffer and OpenSSL holds more input (plaintext,
      * or ciphertext read ahead): the next read need not wait. */
     NT_F_MORE = 32,
+    /* Socket mode: the step's last recv found the socket empty, so the
+     * poller's next readiness edge is still to come. */
+    NT_F_DRAINED = 64,
 };
 
 /* How a socket-mode step sends its output (cbridge.SendQueued, ...). */

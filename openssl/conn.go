@@ -807,56 +807,23 @@ func (c *Conn) read(p []byte, until int) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	onSocket := c.sock != nil
 	for {
 		c.mu.Lock()
-		if c.closed || c.ssl == nil {
+		if n, err, ok := c.readReadyLocked(p, until); ok {
 			c.mu.Unlock()
-			return 0, net.ErrClosed
+			return n, err
 		}
-		// Plaintext a small read left over comes first, before the end of
-		// the stream or of a handshake that came after it.
-		if len(c.plain) > 0 {
-			n := c.takePlainLocked(p)
-			c.mu.Unlock()
-			return n, nil
-		}
-		if until >= 0 && int(c.dones) > until {
-			c.mu.Unlock()
-			return 0, nil
-		}
-		if c.readErr != nil {
-			err := c.readErr
-			c.mu.Unlock()
-			return 0, err
+		if onSocket && !c.reading {
+			n, err, ok, again := c.readSocketLocked(p, until)
+			if ok {
+				return n, err
+			}
+			onSocket = again
+			continue
 		}
 		seq := c.inSeq
-		dst := p
-		if len(p) < smallRead && c.readMore {
-			// The last read step left more behind: a step per small read
-			// would cost a cgo call each, so this one takes up to a
-			// record's plaintext and the next reads are served from it.
-			c.plainWin = plainWindows.Get().(*[]byte)
-			dst = *c.plainWin
-		}
-		st := c.stepLocked(cbridge.OpRead, dst, controlRoom)
-		c.readMore = st.Flags&cbridge.FlagMore != 0
-		n := 0
-		if st.Ret > 0 {
-			n = int(st.Ret)
-		}
-		if c.plainWin != nil {
-			c.plain = dst[:n]
-			n = c.takePlainLocked(p)
-		}
-		if st.SSLError != cbridge.ErrNone && st.SSLError != cbridge.ErrWantRead {
-			c.readErr = c.stepError(st)
-			if c.readErr != io.EOF && c.writeErr == nil {
-				// OpenSSL has failed the connection: writing fails the same way.
-				c.writeErr = c.readErr
-			}
-		}
-		err := c.readErr
-		finished := until >= 0 && int(c.dones) > until
+		n, err, finished, _ := c.readStepLocked(p, until)
 		hasOut := len(c.out) > 0
 		c.unlockAndReport()
 		if hasOut {
@@ -875,6 +842,118 @@ func (c *Conn) read(p []byte, until int) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// readReadyLocked returns what a read returns without a step: plaintext a
+// small read left over (before the end of the stream or of a handshake that
+// came after it), the end of ReadUntilHandshake, or the read side's error.
+// ok is false when a step must run. c.mu is held.
+func (c *Conn) readReadyLocked(p []byte, until int) (n int, err error, ok bool) {
+	switch {
+	case c.closed || c.ssl == nil:
+		return 0, net.ErrClosed, true
+	case len(c.plain) > 0:
+		return c.takePlainLocked(p), nil, true
+	case until >= 0 && int(c.dones) > until:
+		return 0, nil, true
+	case c.readErr != nil:
+		return 0, c.readErr, true
+	}
+	return 0, nil, false
+}
+
+// readStepLocked runs one read step into p and reports the plaintext it got,
+// the read side's error and whether ReadUntilHandshake's handshake has
+// completed, and whether the step found the socket empty (FlagDrained).
+// c.mu is held and stays held.
+func (c *Conn) readStepLocked(p []byte, until int) (n int, err error, finished, drained bool) {
+	dst := p
+	if len(p) < smallRead && c.readMore {
+		// The last read step left more behind: a step per small read
+		// would cost a cgo call each, so this one takes up to a
+		// record's plaintext and the next reads are served from it.
+		c.plainWin = plainWindows.Get().(*[]byte)
+		dst = *c.plainWin
+	}
+	st := c.stepLocked(cbridge.OpRead, dst, controlRoom)
+	c.readMore = st.Flags&cbridge.FlagMore != 0
+	if st.Ret > 0 {
+		n = int(st.Ret)
+	}
+	if c.plainWin != nil {
+		c.plain = dst[:n]
+		n = c.takePlainLocked(p)
+	}
+	if st.SSLError != cbridge.ErrNone && st.SSLError != cbridge.ErrWantRead {
+		c.readErr = c.stepError(st)
+		if c.readErr != io.EOF && c.writeErr == nil {
+			// OpenSSL has failed the connection: writing fails the same way.
+			c.writeErr = c.readErr
+		}
+	}
+	return n, c.readErr, until >= 0 && int(c.dones) > until, st.Flags&cbridge.FlagDrained != 0
+}
+
+// readSocketLocked runs read steps on the socket fast path inside Go's
+// poller (RawConn.Read) until one has something to return, waiting for the
+// socket between them. The poller forgets a readiness it saw before the
+// first step, so no separate look at the socket is needed before a wait, as
+// fill needs one. A step that adds events to report or output to send ends
+// the wait early, so that they are reported and sent now.
+//
+// It is called with c.mu held and returns with it released. ok reports
+// whether n and err are the read's result; if not, again reports whether
+// the read may come back here, or must take the general path (steps with
+// fill between them): when no step ran (the read deadline had passed, or
+// the transport is closed; a step still returns plaintext already here) or
+// a step wanted input without having found the socket empty.
+func (c *Conn) readSocketLocked(p []byte, until int) (n int, err error, ok, again bool) {
+	ran := false
+	undrained := false
+	c.reading = true
+	c.mu.Unlock()
+	rerr := c.sock.rc.Read(func(uintptr) bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		ran = true
+		if n, err, ok = c.readReadyLocked(p, until); ok {
+			return true
+		}
+		events, out := len(c.events), len(c.out)
+		var finished, drained bool
+		n, err, finished, drained = c.readStepLocked(p, until)
+		ok = n > 0 || err != nil || finished
+		if !ok && !drained {
+			// The step wants input without having found the socket
+			// empty: the poller may see no new edge for what is there,
+			// so wait the general way, which looks first.
+			undrained = true
+			return true
+		}
+		return ok || len(c.events) > events || len(c.out) > out
+	})
+	c.mu.Lock()
+	c.reading = false
+	c.bumpInputLocked()
+	hasOut := len(c.out) > 0
+	closed := c.closed
+	c.unlockAndReport()
+	if hasOut {
+		c.flushAsync()
+	}
+	switch {
+	case ok && n > 0:
+		return n, nil, true, false
+	case ok:
+		return 0, err, true, false
+	case undrained:
+		return 0, nil, false, false
+	case rerr != nil && ran && closed:
+		return 0, net.ErrClosed, true, false
+	case rerr != nil && ran:
+		return 0, rawReadError(rerr), true, false
+	}
+	return 0, nil, false, ran
 }
 
 // smallRead is the size under which a Read that follows a read step with

@@ -3,12 +3,21 @@ package openssl_test
 import (
 	"io"
 	"testing"
+	"time"
 
 	"github.com/nodetls/nodetls/internal/testpki"
 	"github.com/nodetls/nodetls/openssl"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// socketPair makes a connected pair over a TCP or Unix socket (the socket
+// fast path).
+type socketPair func(*testing.T, *openssl.Context, *openssl.Context, openssl.ConnConfig, openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error)
+
+func tcpSocketPair(t *testing.T, sctx, cctx *openssl.Context, scfg, ccfg openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error) {
+	return tcpPair(t, sctx, cctx, scfg, ccfg)
+}
 
 // TestSocketWriteBatchesRecords checks that on a TCP or Unix socket a Write
 // of several records hands them to the socket together (one send, where one
@@ -21,25 +30,17 @@ func TestSocketWriteBatchesRecords(t *testing.T) {
 	sctx := serverContext(t, leaf, openssl.ContextOptions{})
 	for _, tt := range []struct {
 		name string
-		pair func(*testing.T, *openssl.Context, *openssl.Context, openssl.ConnConfig, openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error)
+		pair socketPair
 		max  openssl.ProtocolVersion
 		frag int // the client's max send fragment (0: OpenSSL's 16 KiB)
 	}{
-		{"tcp tls1.3", func(t *testing.T, s, c *openssl.Context, sc, cc openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error) {
-			return tcpPair(t, s, c, sc, cc)
-		}, openssl.TLS1_3, 0},
-		{"tcp tls1.2", func(t *testing.T, s, c *openssl.Context, sc, cc openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error) {
-			return tcpPair(t, s, c, sc, cc)
-		}, openssl.TLS1_2, 0},
+		{"tcp tls1.3", tcpSocketPair, openssl.TLS1_3, 0},
+		{"tcp tls1.2", tcpSocketPair, openssl.TLS1_2, 0},
 		{"unix tls1.3", unixPair, openssl.TLS1_3, 0},
 		// Smaller records (Node's setMaxSendFragment): more of them per step,
 		// still one send.
-		{"tcp tls1.3 4 KiB records", func(t *testing.T, s, c *openssl.Context, sc, cc openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error) {
-			return tcpPair(t, s, c, sc, cc)
-		}, openssl.TLS1_3, 4096},
-		{"tcp tls1.2 512-byte records", func(t *testing.T, s, c *openssl.Context, sc, cc openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error) {
-			return tcpPair(t, s, c, sc, cc)
-		}, openssl.TLS1_2, 512},
+		{"tcp tls1.3 4 KiB records", tcpSocketPair, openssl.TLS1_3, 4096},
+		{"tcp tls1.2 512-byte records", tcpSocketPair, openssl.TLS1_2, 512},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cctx := clientContext(t, leaf.CAPEM, openssl.ContextOptions{MaxVersion: tt.max})
@@ -168,6 +169,156 @@ func TestSmallReadsShareAStep(t *testing.T) {
 			// more; not one per read (about 30,000 reads).
 			assert.Greater(t, reads, 25000)
 			assert.Less(t, openssl.Steps(cli)-before, uint64(200), "steps for %d small reads", reads)
+		})
+	}
+}
+
+// TestReadWaitsOnThePoller checks request/response on a TCP or Unix socket:
+// a Read that finds nothing waits on Go's poller without a separate look at
+// the socket first (a system call and a cgo call per wait), and every
+// request and reply arrives whole.
+func TestReadWaitsOnThePoller(t *testing.T) {
+	_, leaf := newPKI(t, testpki.Options{Key: testpki.ECDSAP256})
+	sctx := serverContext(t, leaf, openssl.ContextOptions{})
+	for _, tt := range []struct {
+		name string
+		pair socketPair
+		max  openssl.ProtocolVersion
+	}{
+		{"tcp tls1.3", tcpSocketPair, openssl.TLS1_3},
+		{"tcp tls1.2", tcpSocketPair, openssl.TLS1_2},
+		{"unix tls1.3", unixPair, openssl.TLS1_3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cctx := clientContext(t, leaf.CAPEM, openssl.ContextOptions{MaxVersion: tt.max})
+			srv, cli, serr, cerr := tt.pair(t, sctx, cctx, openssl.ConnConfig{}, openssl.ConnConfig{ServerName: "localhost"})
+			require.NoError(t, serr)
+			require.NoError(t, cerr)
+			const rounds, reqSize, replySize = 300, 64, 2048
+			peeks := openssl.SocketPeeks(cli) + openssl.SocketPeeks(srv)
+			served := make(chan error, 1)
+			go func() {
+				req := make([]byte, reqSize)
+				reply := make([]byte, replySize)
+				for i := 0; i < rounds; i++ {
+					if _, err := io.ReadFull(srv, req); err != nil {
+						served <- err
+						return
+					}
+					for j := range reply {
+						reply[j] = req[j%reqSize] ^ byte(j)
+					}
+					if _, err := srv.Write(reply); err != nil {
+						served <- err
+						return
+					}
+				}
+				served <- nil
+			}()
+			req := make([]byte, reqSize)
+			reply := make([]byte, replySize)
+			for i := 0; i < rounds; i++ {
+				for j := range req {
+					req[j] = byte(i + j)
+				}
+				_, err := cli.Write(req)
+				require.NoError(t, err)
+				_, err = io.ReadFull(cli, reply)
+				require.NoError(t, err)
+				for j := range reply {
+					if reply[j] != req[j%reqSize]^byte(j) {
+						t.Fatalf("round %d: reply byte %d is wrong", i, j)
+					}
+				}
+			}
+			require.NoError(t, <-served)
+			// Both ends wait for nearly every message: a look per wait would
+			// make about 600.
+			assert.Zero(t, openssl.SocketPeeks(cli)+openssl.SocketPeeks(srv)-peeks)
+		})
+	}
+}
+
+// TestConcurrentReaders reads one connection from four goroutines at once,
+// with reads from a byte to 64 KiB, as net.Conn allows: between them they
+// get every byte once (the same count of each byte value as was sent), and
+// each gets io.EOF after the peer's close_notify.
+func TestConcurrentReaders(t *testing.T) {
+	_, leaf := newPKI(t, testpki.Options{Key: testpki.ECDSAP256})
+	sctx := serverContext(t, leaf, openssl.ContextOptions{})
+	cctx := clientContext(t, leaf.CAPEM, openssl.ContextOptions{})
+	for _, tt := range []struct {
+		name string
+		pair socketPair
+	}{
+		{"tcp", tcpSocketPair},
+		{"unix", unixPair},
+		{"pipe", func(t *testing.T, s, c *openssl.Context, sc, cc openssl.ConnConfig) (*openssl.Conn, *openssl.Conn, error, error) {
+			return pipePair(t, s, c, sc, cc)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, cli, serr, cerr := tt.pair(t, sctx, cctx, openssl.ConnConfig{}, openssl.ConnConfig{ServerName: "localhost"})
+			require.NoError(t, serr)
+			require.NoError(t, cerr)
+			const total = 8 << 20
+			s := newStream(t)
+			var want [256]int
+			sent := make(chan error, 1)
+			go func() {
+				buf := make([]byte, 100000)
+				for off := int64(0); off < total; {
+					n := min(int64(1+int(off)%len(buf)), total-off)
+					s.fill(buf[:n], off)
+					if _, err := srv.Write(buf[:n]); err != nil {
+						sent <- err
+						return
+					}
+					off += n
+				}
+				sent <- srv.CloseWrite()
+			}()
+			buf := make([]byte, total)
+			s.fill(buf, 0)
+			for _, b := range buf {
+				want[b]++
+			}
+			type result struct {
+				got [256]int
+				err error
+			}
+			results := make(chan result, 4)
+			for r := 0; r < 4; r++ {
+				go func(size int) {
+					var res result
+					p := make([]byte, size)
+					for {
+						n, err := cli.Read(p)
+						for _, b := range p[:n] {
+							res.got[b]++
+						}
+						if err != nil {
+							res.err = err
+							results <- res
+							return
+						}
+					}
+				}([]int{1, 700, 16384, 65536}[r])
+			}
+			var got [256]int
+			for r := 0; r < 4; r++ {
+				select {
+				case res := <-results:
+					assert.ErrorIs(t, res.err, io.EOF)
+					for i := range got {
+						got[i] += res.got[i]
+					}
+				case <-time.After(60 * time.Second):
+					t.Fatal("a reader did not finish")
+				}
+			}
+			require.NoError(t, <-sent)
+			assert.Equal(t, want, got)
 		})
 	}
 }

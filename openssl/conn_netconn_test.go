@@ -276,6 +276,9 @@ func TestConnCloseUnblocks(t *testing.T) {
 				_, err := cli.Write(make([]byte, 32<<20)) // the server never reads
 				done <- err
 			}()
+			// Close only closes the transport under a Write in progress
+			// (Close's doc): wait until there is one, however slow the start.
+			require.Eventually(t, func() bool { return openssl.Writers(cli) > 0 }, 10*time.Second, time.Millisecond)
 			time.Sleep(100 * time.Millisecond)
 			start := time.Now()
 			cli.Close()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -53,6 +54,7 @@ type socket struct {
 	// State of a wait for readability (one at a time, see fill).
 	peeked bool
 	wait   func(fd uintptr) bool
+	peeks  atomic.Uint64 // looks at the socket before a wait (tests)
 }
 
 // initSocket switches c to the socket fast path when its transport allows.
@@ -72,6 +74,7 @@ func (c *Conn) initSocket() {
 			// poller's readiness: look again now, or data that arrived in
 			// between would never wake us (the poller is edge-triggered).
 			s.peeked = true
+			s.peeks.Add(1)
 			return cbridge.SocketReadable(int(fd))
 		}
 		return true
@@ -124,7 +127,11 @@ func (s *socket) step(op int, out, buf []byte, send int) cbridge.StepResult {
 // within the transport's read deadline.
 func (s *socket) waitReadable() error {
 	s.peeked = false
-	err := s.rc.Read(s.wait)
+	return rawReadError(s.rc.Read(s.wait))
+}
+
+// rawReadError is err from RawConn.Read as the transport's Read reports it.
+func rawReadError(err error) error {
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Op == "raw-read" {
 		e := *oe

@@ -14,3 +14,15 @@ func Steps(c *Conn) uint64 {
 	defer c.mu.Unlock()
 	return c.steps
 }
+
+// Writers reports how many Writes are in progress on c.
+func Writers(c *Conn) int64 { return int64(c.writers.Load()) }
+
+// SocketPeeks reports how many times c has looked at its socket for data
+// before waiting on Go's poller (socket fast path only).
+func SocketPeeks(c *Conn) uint64 {
+	if c.sock == nil {
+		return 0
+	}
+	return c.sock.peeks.Load()
+}
