@@ -75,7 +75,7 @@ func main() {
 	chunk := flag.Int("chunk", 16384, "bytes per write (and per read, unless -read)")
 	readSize := flag.Int("read", 0, "bytes per read in throughput runs (0: -chunk; node reads what arrives)")
 	hs := flag.Int("handshakes", 1000, "handshakes per handshake run (0 skips them)")
-	only := flag.String("contenders", "nodetls,crypto/tls,C,node", "contenders to run, comma-separated; also nodetls-api (nodetls through package tls: tls.Socket on both ends), nodetls-window (nodetls without the socket fast path), nodetls+crypto/tls and crypto/tls+nodetls (mixed pairs, client+server)")
+	only := flag.String("contenders", "nodetls,crypto/tls,C,node", "contenders to run, comma-separated; also nodetls-api (nodetls through package tls: tls.Socket on both ends), nodetls-wrapped (nodetls over a TCP connection wrapped in another type), nodetls+crypto/tls and crypto/tls+nodetls (mixed pairs, client+server)")
 	kinds := flag.String("jobs", "c2s,s2c,handshake", "job kinds to run: c2s, s2c (bulk transfer), handshake; also rr (request/response on one connection; see README)")
 	rts := flag.Int("roundtrips", 20000, "request/response round trips per rr run (0 skips them)")
 	reply := flag.Int("reply", 2048, "bytes per reply in rr runs (requests are 64 bytes)")
@@ -118,8 +118,8 @@ func main() {
 	if want["nodetls-api"] {
 		cs = append(cs, &goContender{name: "nodetls-api", setup: nodetlsAPISetup, pki: p})
 	}
-	if want["nodetls-window"] {
-		cs = append(cs, &goContender{name: "nodetls-window", setup: nodetlsWindowSetup, pki: p})
+	if want["nodetls-wrapped"] {
+		cs = append(cs, &goContender{name: "nodetls-wrapped", setup: nodetlsWrappedSetup, pki: p})
 	}
 	if want["crypto/tls"] {
 		cs = append(cs, &goContender{name: "crypto/tls", setup: gotlsSetup, pki: p})

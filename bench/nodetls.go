@@ -17,12 +17,13 @@ func (c nodetlsConn) Negotiated() (string, string) {
 	return ci.Name, c.Version()
 }
 
-// opaqueConn hides the transport's type, so that openssl.Conn takes its
-// general path (window BIO) instead of the socket fast path.
+// opaqueConn hides the transport's type, as a wrapped net.Conn does: then
+// openssl.Conn reads it through its Read into a buffer it keeps, instead of
+// reading the socket inside Go's poller with pooled buffers.
 type opaqueConn struct{ net.Conn }
 
-// nodetlsWindowSetup is nodetlsSetup on the general path, for comparison.
-func nodetlsWindowSetup(p *pki, w workload) (client, server func(net.Conn) (tlsConn, error), done func(), err error) {
+// nodetlsWrappedSetup is nodetlsSetup over a wrapped connection, for comparison.
+func nodetlsWrappedSetup(p *pki, w workload) (client, server func(net.Conn) (tlsConn, error), done func(), err error) {
 	cl, sv, done, err := nodetlsSetup(p, w)
 	if err != nil {
 		return nil, nil, nil, err

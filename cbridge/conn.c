@@ -12,45 +12,16 @@
  * One cgo call per step: nt_conn_step runs SSL_do_handshake / SSL_read_ex (in a
  * loop while records are available) / SSL_write_ex / SSL_shutdown / a key update
  * / a renegotiation, and reports what it consumed, produced and what happened.
- *
- * Socket mode (nt_conn_step_fd, for TCP and Unix stream sockets): the same BIO
- * reads the socket itself with non-blocking recv (OpenSSL reads ahead) and
- * sends records straight to it while nothing is queued (a write step's records
- * one by one, or, batched, all together at its end); whatever the socket
- * does not take goes to the output window as above, and Go writes it once the
- * socket has room. Go passes the descriptor for the duration of the call only.
  */
 #include "bridge.h"
 #include "conn.h"
 #include "tickets.h"
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 static BIO_METHOD *win_method;
-
-/* send_direct sends what the socket takes of data without waiting and
- * returns how much that was. A full (or failing) socket ends direct sends
- * for the rest of the step: what is left is queued, and Go's write of the
- * queue waits for room, or reports the error. */
-static size_t send_direct(nt_conn *c, const void *data, size_t n) {
-    size_t sent = 0;
-    while (sent < n) {
-        ssize_t k = send(c->fd, (const char *)data + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
-        c->fd_sends++;
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            c->direct_write = 0;
-            break;
-        }
-        c->fd_sent += (size_t)k;
-        sent += (size_t)k;
-    }
-    return sent;
-}
 
 static int win_write(BIO *b, const char *data, int len) {
     nt_conn *c = BIO_get_data(b);
@@ -60,24 +31,6 @@ static int win_write(BIO *b, const char *data, int len) {
     if (c->eof_read)
         return len; /* the alert for an unexpected end of the input (conn.h) */
     size_t n = (size_t)len;
-    /* Socket mode: send straight away while nothing older is queued, unless
-     * the step batches its records (they go to the window, and out together
-     * at its end: send_queued) or a handshake is running. Handshake messages
-     * are queued and sent at the end of the step too, except the last flight
-     * of a handshake, which Go sends once the handshake-done callbacks have
-     * run: as in Node, a server that rejects its client's certificate never
-     * sends its last flight (TLS 1.2 Finished, TLS 1.3 tickets), nor a client
-     * that rejects its server's certificate its TLS 1.3 Finished. */
-    if (c->fd >= 0 && c->direct_write && !c->batch && c->out_len == 0 &&
-        c->ovf_len == c->ovf_off && !SSL_in_init(c->ssl)) {
-        size_t k = send_direct(c, data, n);
-        data += k;
-        n -= k;
-        if (n == 0) {
-            c->produced += (size_t)len;
-            return len;
-        }
-    }
     /* Fill the Go window first, unless older bytes already wait in overflow. */
     if (c->ovf_len == c->ovf_off && c->out != NULL && c->out_len < c->out_cap) {
         size_t room = c->out_cap - c->out_len;
@@ -108,52 +61,11 @@ static int win_write(BIO *b, const char *data, int len) {
     return len;
 }
 
-/* send_queued sends what a socket-mode step queued in the output window,
- * when Go allows direct sends and nothing older waits: the rest (if the
- * socket is full) moves to the front of the window for Go to write. */
-static void send_queued(nt_conn *c) {
-    if (!c->direct_write || c->out_len == 0 || c->ovf_len != c->ovf_off)
-        return;
-    size_t off = send_direct(c, c->out, c->out_len);
-    if (off > 0) {
-        memmove(c->out, c->out + off, c->out_len - off);
-        c->out_len -= off;
-    }
-}
-
 static int win_read(BIO *b, char *dst, int len) {
     nt_conn *c = BIO_get_data(b);
     BIO_clear_retry_flags(b);
     if (c == NULL || len < 0)
         return -1;
-    if (c->fd >= 0) {
-        if (c->no_read) {
-            BIO_set_retry_read(b);
-            return -1;
-        }
-        for (;;) {
-            ssize_t k = recv(c->fd, dst, (size_t)len, MSG_DONTWAIT);
-            if (k > 0) {
-                c->fd_read += (size_t)k;
-                c->step_flags &= ~NT_F_DRAINED;
-                return (int)k;
-            }
-            if (k == 0) {
-                c->fd_eof = 1;
-                c->eof_read = 1;
-                return 0;
-            }
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                c->step_flags |= NT_F_DRAINED;
-                BIO_set_retry_read(b);
-                return -1;
-            }
-            c->fd_errno = errno;
-            return -1;
-        }
-    }
     size_t avail = c->in_len - c->in_off;
     if (avail == 0) {
         if (c->in_eof) {
@@ -179,12 +91,10 @@ static long win_ctrl(BIO *b, int cmd, long num, void *ptr) {
     case BIO_CTRL_DUP:
         return 1;
     case BIO_CTRL_PENDING:
-        return c && c->fd < 0 ? (long)(c->in_len - c->in_off) : 0;
+        return c ? (long)(c->in_len - c->in_off) : 0;
     case BIO_CTRL_WPENDING:
         return c ? (long)(c->out_len + (c->ovf_len - c->ovf_off)) : 0;
     case BIO_CTRL_EOF:
-        if (c != NULL && c->fd >= 0)
-            return c->fd_eof;
         return c ? (c->in_eof && c->in_off == c->in_len) : 1;
     case BIO_CTRL_GET_CLOSE:
         return BIO_get_shutdown(b);
@@ -283,7 +193,6 @@ nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle) {
         SSL_free(s);
         return nt_fail("BIO_new");
     }
-    c->fd = -1;
     c->ssl = s;
     BIO_set_data(b, c);
     SSL_set_bio(s, b, b); /* with rbio == wbio it takes the second reference itself */
@@ -464,48 +373,11 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
     if (c == NULL)
         return no_conn();
     clear_errors();
-    c->fd = -1;
     c->in = in;
     c->in_len = in_len;
     c->in_off = 0;
     c->in_eof = in_eof;
     return step(s, c, op, out, out_cap, buf, buf_len);
-}
-
-/* nt_conn_step_fd is nt_conn_step in socket mode: input comes from the
- * socket fd (which Go keeps open for the duration of the call), output goes
- * to it directly (send_mode NT_SEND_DIRECT: record by record; NT_SEND_BATCHED:
- * all at the end of the step) while nothing is queued. */
-nt_step nt_conn_step_fd(SSL *s, int op, int fd, int send_mode, unsigned char *out,
-                        size_t out_cap, unsigned char *buf, size_t buf_len) {
-    nt_conn *c = nt_conn_of(s);
-    if (c == NULL)
-        return no_conn();
-    clear_errors();
-    c->fd = fd;
-    c->direct_write = send_mode != NT_SEND_QUEUED;
-    c->batch = send_mode == NT_SEND_BATCHED;
-    c->in = NULL;
-    c->in_len = c->in_off = 0;
-    c->in_eof = 0;
-    return step(s, c, op, out, out_cap, buf, buf_len);
-}
-
-/* nt_conn_hold_output makes the rest of the current step queue what it
- * writes instead of sending it to the socket, so that Go can still drop it
- * (a callback failed and the connection must end without an alert). */
-void nt_conn_hold_output(SSL *s) {
-    nt_conn *c = nt_conn_of(s);
-    if (c != NULL)
-        c->direct_write = 0;
-}
-
-/* nt_conn_socket_mode prepares an SSL whose steps will run in socket mode:
- * read-ahead, so that one recv takes several records. */
-void nt_conn_socket_mode(SSL *s, size_t read_buffer) {
-    SSL_set_read_ahead(s, 1);
-    if (read_buffer > 0)
-        SSL_set_default_read_buffer_len(s, read_buffer);
 }
 
 /* release_idle_buffers frees OpenSSL's record buffers (about 34 KiB) when a
@@ -526,17 +398,12 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
                     unsigned char *buf, size_t buf_len) {
     nt_step st;
     memset(&st, 0, sizeof st);
-    c->no_read = 0;
-    c->fd_read = c->fd_sent = 0;
-    c->fd_sends = 0;
-    c->fd_errno = 0;
     c->out = out;
     c->out_cap = out_cap;
     c->out_len = 0;
     c->produced = 0;
     c->step_flags = 0;
     c->eof_read = 0;
-    unsigned dones = c->hs_dones;
 
     int ret;
     size_t n = 0;
@@ -554,14 +421,12 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
             if (ret == 1) {
                 done += n;
                 if (done == buf_len) {
-                    if (SSL_pending(s) > 0 || SSL_has_pending(s) ||
-                        (c->fd < 0 && c->in_len - c->in_off >= 5))
+                    if (SSL_pending(s) > 0 || SSL_has_pending(s) || c->in_len - c->in_off >= 5)
                         c->step_flags |= NT_F_MORE;
                     break;
                 }
                 /* Keep going only while a whole record may be waiting. */
-                if (c->fd >= 0 ? !SSL_has_pending(s)
-                               : SSL_pending(s) == 0 && c->in_len - c->in_off < 5)
+                if (SSL_pending(s) == 0 && c->in_len - c->in_off < 5)
                     break;
                 continue;
             }
@@ -605,7 +470,6 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
          * read steps: only SSL_read accepts application data that arrives
          * between handshake messages ("unexpected record" otherwise). */
         c->in_len = 0;
-        c->no_read = 1;
         ret = SSL_key_update(s, SSL_KEY_UPDATE_REQUESTED);
         if (ret == 1)
             ret = SSL_do_handshake(s);
@@ -615,7 +479,6 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
         break;
     case NT_OP_RENEGOTIATE: {
         c->in_len = 0;
-        c->no_read = 1;
         unsigned starts = c->hs_starts;
         ret = SSL_renegotiate(s);
         /* With plaintext pending, SSL_do_handshake would start the handshake
@@ -638,26 +501,13 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
         st.err = nt_capture_or("unknown engine operation");
     }
 
-    /* Socket mode: the handshake messages win_write queued go out now,
-     * unless this step ended a handshake: that last flight waits in the
-     * window until Go has run the handshake-done callbacks. */
-    if (c->fd >= 0 && c->hs_dones == dones)
-        send_queued(c);
     st.in_used = c->in_off;
     st.out_len = c->out_len;
     st.ovf_pending = c->ovf_len - c->ovf_off;
-    st.fd_read = c->fd_read;
-    st.fd_sent = c->fd_sent;
-    st.fd_sends = c->fd_sends;
-    st.fd_errno = c->fd_errno;
-    if (c->fd_eof)
-        c->step_flags |= NT_F_EOF;
     capture_flags(s, c, &st);
     c->in = NULL;
     c->out = NULL;
     c->in_len = c->in_off = c->out_cap = c->out_len = 0;
-    c->fd = -1;
-    c->batch = 0;
     c->eof_read = 0;
     return st;
 }
@@ -679,17 +529,4 @@ size_t nt_conn_take_overflow(SSL *s, unsigned char *dst, size_t cap) {
         c->ovf_cap = 0;
     }
     return k;
-}
-
-int nt_socket_readable(int fd) {
-    /* poll, not a peeking recv: a recv would report (and so clear) a pending
-     * socket error such as ECONNRESET, and the step's own recv would then see
-     * a plain end of stream. Data, the end of the stream and errors are all
-     * "something to read". */
-    struct pollfd p = { fd, POLLIN, 0 };
-    int k;
-    do {
-        k = poll(&p, 1, 0);
-    } while (k < 0 && errno == EINTR);
-    return k != 0;
 }

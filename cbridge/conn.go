@@ -1,16 +1,14 @@
 package cbridge
 
 /*
-// The steps (nt_conn_step, nt_conn_step_fd) get neither noescape nor
+// The step (nt_conn_step) gets neither noescape nor
 // nocallback: OpenSSL calls back into Go from inside SSL_read, SSL_write and
 // SSL_do_handshake (keylog, new session, SNI, ALPN, PSK, OCSP), and a
 // callback may grow the goroutine's stack, which would leave C holding a
-// stale pointer to a stack buffer had the buffer not escaped. The helpers
-// below only copy memory or look at a descriptor.
+// stale pointer to a stack buffer had the buffer not escaped. The helper
+// below only copies memory.
 #cgo noescape nt_conn_take_overflow
 #cgo nocallback nt_conn_take_overflow
-#cgo nocallback nt_socket_readable
-#cgo nocallback nt_conn_socket_mode
 #include "conn.h"
 */
 import "C"
@@ -18,7 +16,6 @@ import "C"
 import (
 	"runtime"
 	"runtime/cgo"
-	"syscall"
 )
 
 // SSL owns one SSL object (a TLS connection's state) with its window BIO. It
@@ -58,14 +55,9 @@ const (
 	// FlagStashFull: a write step met a renegotiation with a full stash of
 	// unread application data and did nothing; a read step must take it first.
 	FlagStashFull = int(C.NT_F_STASH_FULL)
-	// FlagEOF (socket mode): the peer ended the stream.
-	FlagEOF = int(C.NT_F_EOF)
 	// FlagMore (read steps): the step filled its buffer and OpenSSL holds
-	// more input, plaintext or ciphertext read ahead.
+	// more input, plaintext or ciphertext in the window.
 	FlagMore = int(C.NT_F_MORE)
-	// FlagDrained (socket mode): the step's last recv found the socket
-	// empty, so a wait for the poller's next readiness edge cannot miss data.
-	FlagDrained = int(C.NT_F_DRAINED)
 )
 
 // NewSSL makes an SSL from ctx with a window BIO, in server (accept) or client
@@ -120,11 +112,6 @@ type StepResult struct {
 	AlertReceived   int // last alert received (type<<8 | description), 0 if none
 	AlertSent       int // last alert sent
 	Err             error
-	// Socket mode only: bytes received from and sent straight to the socket,
-	// the send calls made, and the socket's read error (0 if none).
-	FDRead, FDSent int
-	FDSends        int
-	Errno          syscall.Errno
 }
 
 // Step runs one engine operation. in is the ciphertext received and not yet
@@ -143,57 +130,6 @@ func (s *SSL) Step(op int, in []byte, inEOF bool, out []byte, buf []byte) StepRe
 	return stepResult(op, &st)
 }
 
-// SocketMode prepares the SSL for StepFD: OpenSSL reads ahead into a buffer
-// of readBuffer bytes (0: OpenSSL's default), so one recv takes several
-// records.
-func (s *SSL) SocketMode(readBuffer int) {
-	if s == nil || s.p == nil {
-		return
-	}
-	C.nt_conn_socket_mode(s.p, C.size_t(readBuffer))
-}
-
-// How a socket-mode step sends what it produces (StepFD's send argument).
-const (
-	// SendQueued queues every byte in out (and overflow) for the caller.
-	SendQueued = int(C.NT_SEND_QUEUED)
-	// SendDirect sends each record straight to the socket as OpenSSL makes it.
-	SendDirect = int(C.NT_SEND_DIRECT)
-	// SendBatched queues the step's records in out and sends them together,
-	// in one send, at the end of the step: a write of several records then
-	// costs the socket one send and the peer one wake-up instead of one per
-	// record. out must have room for all of them.
-	SendBatched = int(C.NT_SEND_BATCHED)
-)
-
-// StepFD is Step in socket mode: the SSL reads ciphertext from the socket fd
-// itself (non-blocking; ErrWantRead when nothing is there) and, unless send
-// is SendQueued, sends what it produces straight to fd until the socket is
-// full. What is not sent lands in out (and overflow), as with Step. The
-// caller keeps fd open for the duration of the call.
-func (s *SSL) StepFD(op int, fd int, send int, out []byte, buf []byte) StepResult {
-	if s == nil || s.p == nil {
-		return StepResult{Ret: -1, SSLError: ErrSSL, Err: NewError("SSL step", "nodetls", "connection is freed")}
-	}
-	st := C.nt_conn_step_fd(s.p, C.int(op), C.int(fd), C.int(send),
-		cBytes(out), C.size_t(len(out)), cBytes(buf), C.size_t(len(buf)))
-	return stepResult(op, &st)
-}
-
-// HoldOutput, called from a callback during a step, makes the rest of the
-// step queue its output (in out and overflow) instead of sending it to the
-// socket, so that the caller can still discard it.
-func (s *SSL) HoldOutput() {
-	if s == nil || s.p == nil {
-		return
-	}
-	C.nt_conn_hold_output(s.p)
-}
-
-// SocketReadable reports whether a read on the socket fd would not block:
-// data, the end of the stream or an error is waiting (recv with MSG_PEEK).
-func SocketReadable(fd int) bool { return C.nt_socket_readable(C.int(fd)) != 0 }
-
 func stepResult(op int, st *C.nt_step) StepResult {
 	r := StepResult{
 		Ret:             int64(st.ret),
@@ -206,10 +142,6 @@ func stepResult(op int, st *C.nt_step) StepResult {
 		HandshakeDones:  uint32(st.hs_dones),
 		AlertReceived:   int(st.alert_recv),
 		AlertSent:       int(st.alert_sent),
-		FDRead:          int(st.fd_read),
-		FDSent:          int(st.fd_sent),
-		FDSends:         int(st.fd_sends),
-		Errno:           syscall.Errno(st.fd_errno),
 	}
 	if st.err != nil {
 		r.Err = takeErr(stepOpName(op), st.err)

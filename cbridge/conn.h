@@ -39,23 +39,6 @@ typedef struct nt_conn {
      * SNI context switch: OpenSSL keeps it in the CERT that SSL_set_SSL_CTX
      * replaces. */
     char *psk_hint;
-    /* Socket mode (valid only during a step): the BIO reads the socket fd
-     * itself (non-blocking), and sends to it when direct_write allows and
-     * nothing is queued; what the socket does not take is queued in the
-     * output window as usual. fd is -1 in window mode. */
-    int fd;
-    /* Go allows sending straight to the socket in this step. Handshake
-     * messages never are (see win_write). */
-    int direct_write;
-    /* This write step queues its records in the output window and sends
-     * them together at its end (SendBatched). */
-    int batch;
-    int no_read;       /* this step must not consume input */
-    size_t fd_read;    /* bytes received from the socket in this step */
-    size_t fd_sent;    /* bytes sent to the socket in this step */
-    unsigned fd_sends; /* send calls made in this step */
-    int fd_eof;        /* the socket reported end of stream */
-    int fd_errno;      /* the socket's read error, 0 if none */
     /* This step has read the end of the input. OpenSSL answers an end that
      * comes before close_notify with a fatal alert; Node never shows
      * OpenSSL the end and sends nothing, so what the step writes from then
@@ -79,21 +62,9 @@ enum {
     /* A write step found a renegotiation in progress and NT_STASH_MAX bytes of
      * unread application data: it waits for a read step to take them. */
     NT_F_STASH_FULL = 8,
-    /* Socket mode: the peer ended the stream (recv returned 0). */
-    NT_F_EOF = 16,
-    /* A read step filled its buffer and OpenSSL holds more input (plaintext,
-     * or ciphertext read ahead): the next read need not wait. */
+    /* A read step filled its buffer and OpenSSL holds more input
+     * (plaintext, or ciphertext in the window): the next read need not wait. */
     NT_F_MORE = 32,
-    /* Socket mode: the step's last recv found the socket empty, so the
-     * poller's next readiness edge is still to come. */
-    NT_F_DRAINED = 64,
-};
-
-/* How a socket-mode step sends its output (cbridge.SendQueued, ...). */
-enum {
-    NT_SEND_QUEUED = 0,
-    NT_SEND_DIRECT = 1,
-    NT_SEND_BATCHED = 2,
 };
 
 #define NT_STASH_MAX (1024 * 1024)
@@ -109,10 +80,6 @@ typedef struct nt_step {
     unsigned hs_starts, hs_dones;
     int alert_recv, alert_sent;
     nt_errq *err;      /* the captured queue on SSL_ERROR_SSL / SYSCALL */
-    size_t fd_read;    /* socket mode: bytes received from the socket */
-    size_t fd_sent;    /* socket mode: bytes sent straight to the socket */
-    unsigned fd_sends; /* socket mode: send calls made */
-    int fd_errno;      /* socket mode: the socket's read error, 0 if none */
 } nt_step;
 
 int nt_conn_init_method(void);
@@ -121,11 +88,6 @@ nt_result nt_conn_new(SSL_CTX *ctx, int server, uintptr_t handle);
 void nt_conn_free(SSL *s);
 nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int in_eof,
                      unsigned char *out, size_t out_cap, unsigned char *buf, size_t buf_len);
-void nt_conn_hold_output(SSL *s);
-nt_step nt_conn_step_fd(SSL *s, int op, int fd, int send_mode, unsigned char *out,
-                        size_t out_cap, unsigned char *buf, size_t buf_len);
-void nt_conn_socket_mode(SSL *s, size_t read_buffer);
-int nt_socket_readable(int fd);
 size_t nt_conn_take_overflow(SSL *s, unsigned char *dst, size_t cap);
 
 #endif

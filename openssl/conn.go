@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/nodetls/nodetls/cbridge"
@@ -18,8 +19,8 @@ import (
 // socket, net.Pipe, a tunnel). Go owns all transport I/O: received ciphertext
 // is lent to OpenSSL, which writes the ciphertext to send straight into Go
 // buffers; each handshake, read or write step is one call into C. Over a
-// *net.TCPConn or a stream *net.UnixConn, OpenSSL reads and writes the socket
-// itself during a step instead, and Go only waits (conn_socket.go).
+// *net.TCPConn or a stream *net.UnixConn, Go reads the socket inside its
+// poller and lends its buffers only while data moves (conn_socket.go).
 //
 // Conn implements net.Conn. Read and Write may run at the same time on
 // different goroutines; the SSL object is only touched under mu, and nothing
@@ -44,23 +45,23 @@ type Conn struct {
 	ssl      *cbridge.SSL
 	in       []byte // received ciphertext; in[inOff:] is not yet consumed
 	inOff    int
-	inSeq    uint64        // bumped on every transport read and every step that consumes input
-	reading  bool          // a goroutine is reading the transport into in's free space
-	flushing bool          // a goroutine is writing output taken from out
-	sock     *socket       // the socket fast path (conn_socket.go), nil on the general path
-	progress chan struct{} // closed (and cleared) when inSeq moves; made by waiters
-	inEOF    bool          // the transport has ended
-	out      []byte        // ciphertext waiting to be flushed
-	batchWin *[]byte       // out's array when it is a window from batchWindows
-	plain    []byte        // plaintext a small read took and has not handed out yet
-	plainWin *[]byte       // plain's window, from plainWindows
-	readMore bool          // the last read step filled its buffer and left input behind
-	sends    uint64        // writes of ciphertext to the transport (steps' sends and flushes)
-	steps    uint64        // engine steps run (cgo calls into OpenSSL's record layer)
-	spare    []byte        // the other half of the output double buffer
-	readErr  error         // sticky: io.EOF after close_notify, or a fatal TLS error
-	writeErr error         // sticky: a failed write leaves the stream unusable
-	broken   error         // sticky: the transport's Write failed, nothing more can be sent
+	inSeq    uint64          // bumped on every transport read and every step that consumes input
+	reading  bool            // a goroutine is reading the transport into in's free space
+	flushing bool            // a goroutine is writing output taken from out
+	raw      syscall.RawConn // the transport's socket, read inside Go's poller (nil: another net.Conn)
+	inWin    *[]byte         // in's array when it is a window from inWindows
+	progress chan struct{}   // closed (and cleared) when inSeq moves; made by waiters
+	inEOF    bool            // the transport has ended
+	out      []byte          // ciphertext waiting to be flushed
+	outWin   *[]byte         // out's array when it is a window from outWindows
+	plain    []byte          // plaintext a small read took and has not handed out yet
+	plainWin *[]byte         // plain's window, from plainWindows
+	readMore bool            // the last read step filled its buffer and left input behind
+	sends    uint64          // writes of ciphertext to the transport
+	steps    uint64          // engine steps run (cgo calls into OpenSSL's record layer)
+	readErr  error           // sticky: io.EOF after close_notify, or a fatal TLS error
+	writeErr error           // sticky: a failed write leaves the stream unusable
+	broken   error           // sticky: the transport's Write failed, nothing more can be sent
 	closed   bool
 	hookErr  error // an error raised by a callback during the current step
 	starts   uint32
@@ -219,7 +220,7 @@ func newConn(transport net.Conn, ctx *Context, cfg ConnConfig, server bool) (*Co
 		return nil, err
 	}
 	c.ssl = ssl
-	c.initSocket()
+	c.raw = rawSocket(transport)
 	if err := c.configure(); err != nil {
 		ssl.Free()
 		return nil, err
@@ -336,47 +337,28 @@ func (c *Conn) IsServer() bool { return c.server }
 func (c *Conn) Transport() net.Conn { return c.transport }
 
 // stepLocked runs one engine step with room for outRoom bytes of output and
-// collects what it produced. c.mu must be held and c.ssl must be live.
-//
-// In socket mode a step after the first handshake that may send straight to
-// the socket gets no reserved window: what the socket does not take goes to
-// the C side's overflow and from there into out, so an idle connection keeps
-// no output buffer (flush drops it once written). Handshake messages go
-// through the window (see win_write in cbridge/conn.c): the C side sends
-// them at the end of the step, except the last flight of a handshake, which
-// flush sends after the OnHandshakeDone callbacks.
+// collects what it produced. c.mu must be held and c.ssl must be live. The
+// output goes to a window from outWindows while there is no older output,
+// and the window goes back once it is written (flush), so a connection holds
+// no output buffer between writes.
 func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
-	direct := c.sock != nil && c.directWriteOKLocked()
-	batch := direct && op == cbridge.OpWrite && len(buf) > c.maxFrag && outRoom <= batchRoom && c.hsDone.Load()
-	switch {
-	case batch:
-		c.takeBatchWindowLocked()
-	case !direct || !c.hsDone.Load():
+	if len(c.out) == 0 && outRoom <= outWindowSize {
+		c.takeOutWindowLocked()
+	} else {
 		c.reserveOut(outRoom)
 	}
 	win := c.out[len(c.out):cap(c.out)]
 	c.hookErr = nil
-	var st cbridge.StepResult
-	if c.sock != nil {
-		send := cbridge.SendQueued
-		if batch {
-			send = cbridge.SendBatched
-		} else if direct {
-			send = cbridge.SendDirect
-		}
-		st = c.sock.step(op, win, buf, send)
-		if st.Flags&cbridge.FlagEOF != 0 {
-			c.inEOF = true
-		}
-	} else {
-		st = c.ssl.Step(op, c.in[c.inOff:], c.inEOF, win, buf)
-	}
+	st := c.ssl.Step(op, c.in[c.inOff:], c.inEOF, win, buf)
 	c.inOff += st.InUsed
-	c.sends += uint64(st.FDSends)
 	c.steps++
-	if st.InUsed > 0 || st.FDRead > 0 {
+	if st.InUsed > 0 {
 		// OpenSSL's state moved: a goroutine waiting for input retries its step.
 		c.bumpInputLocked()
+		if c.raw != nil && c.inOff == len(c.in) && !c.reading {
+			// All input taken: the window goes back until the next read.
+			c.putInWindowLocked()
+		}
 	}
 	c.out = c.out[:len(c.out)+st.OutLen]
 	for st.OverflowPending > 0 {
@@ -388,8 +370,8 @@ func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 		c.out = c.out[:len(c.out)+n]
 		st.OverflowPending -= n
 	}
-	if c.batchWin != nil && len(c.out) == 0 {
-		c.putBatchWindowLocked()
+	if len(c.out) == 0 {
+		c.putOutWindowLocked()
 	}
 	for c.starts < st.HandshakeStarts {
 		c.starts++
@@ -408,40 +390,37 @@ func (c *Conn) reserveOut(n int) {
 	}
 	nb := make([]byte, len(c.out), len(c.out)+n)
 	copy(nb, c.out)
-	c.putBatchWindowLocked()
+	c.putOutWindowLocked()
 	c.out = nb
 }
 
-// batchRoom is the output window of a batched write step: a writeChunk of
-// plaintext in records as small as OpenSSL allows (512 bytes, Node's
+// outWindowSize is the size of an output window: a writeChunk of plaintext
+// in records as small as OpenSSL allows (512 bytes, Node's
 // setMaxSendFragment minimum), and room for what else OpenSSL may write.
-const batchRoom = writeChunk + (writeChunk/512)*recordOverlay + controlRoom
+const outWindowSize = writeChunk + (writeChunk/512)*recordOverlay + controlRoom
 
-// batchWindows holds the windows of batched write steps (SendBatched) between
-// steps. A window goes back as soon as its records are sent, usually within
-// the step, so a connection holds one only while the socket is full, and an
-// idle one none.
-var batchWindows = sync.Pool{New: func() any { b := make([]byte, batchRoom); return &b }}
+// outWindows holds output windows between writes.
+var outWindows = sync.Pool{New: func() any { b := make([]byte, outWindowSize); return &b }}
 
-// takeBatchWindowLocked makes c.out, which is empty, a window of batchRoom
-// bytes. c.mu is held.
-func (c *Conn) takeBatchWindowLocked() {
-	if cap(c.out) >= batchRoom {
+// takeOutWindowLocked makes c.out, which is empty, a window of
+// outWindowSize bytes. c.mu is held.
+func (c *Conn) takeOutWindowLocked() {
+	if cap(c.out) >= outWindowSize {
 		c.out = c.out[:0]
 		return
 	}
-	c.batchWin = batchWindows.Get().(*[]byte)
-	c.out = (*c.batchWin)[:0]
+	c.outWin = outWindows.Get().(*[]byte)
+	c.out = (*c.outWin)[:0]
 }
 
-// putBatchWindowLocked gives c.out's window back to batchWindows if it came
+// putOutWindowLocked gives c.out's window back to outWindows if it came
 // from there; c.out no longer refers to it. c.mu is held.
-func (c *Conn) putBatchWindowLocked() {
-	if c.batchWin == nil {
+func (c *Conn) putOutWindowLocked() {
+	if c.outWin == nil {
 		return
 	}
-	batchWindows.Put(c.batchWin)
-	c.batchWin = nil
+	outWindows.Put(c.outWin)
+	c.outWin = nil
 	c.out = nil
 }
 
@@ -477,10 +456,8 @@ func (c *Conn) flush() error {
 			c.mu.Unlock()
 			return nil
 		}
-		c.out = c.spare[:0]
-		c.spare = nil
-		win := c.batchWin
-		c.batchWin = nil
+		win := c.outWin
+		c.out, c.outWin = nil, nil
 		c.flushing = true
 		c.mu.Unlock()
 
@@ -490,12 +467,7 @@ func (c *Conn) flush() error {
 		c.flushing = false
 		c.sends++
 		if win != nil {
-			batchWindows.Put(win)
-		}
-		if c.spare == nil && c.sock == nil {
-			// In socket mode output queues only when the socket is full:
-			// the buffer goes, and an idle connection holds none.
-			c.spare = buf[:0]
+			outWindows.Put(win)
 		}
 		if err != nil {
 			if c.closed {
@@ -586,12 +558,12 @@ func (c *Conn) fill(seq uint64) error {
 		c.mu.Lock()
 	}
 	c.reading = true
-	if c.sock != nil {
-		// OpenSSL reads the socket itself; wait until there is something.
+	if c.raw != nil {
 		c.mu.Unlock()
-		err := c.sock.waitReadable()
+		err := c.readRaw()
 		c.mu.Lock()
 		c.reading = false
+		// Bumped on errors too: waiters retry and meet the error themselves.
 		c.bumpInputLocked()
 		closed := c.closed
 		c.mu.Unlock()
@@ -600,21 +572,7 @@ func (c *Conn) fill(seq uint64) error {
 		}
 		return err
 	}
-	if c.inOff == len(c.in) {
-		c.in, c.inOff = c.in[:0], 0
-	}
-	if cap(c.in)-len(c.in) < minReadRoom {
-		if c.inOff > 0 {
-			n := copy(c.in[:cap(c.in)], c.in[c.inOff:])
-			c.in, c.inOff = c.in[:n], 0
-		}
-		if cap(c.in)-len(c.in) < minReadRoom {
-			nb := make([]byte, len(c.in), len(c.in)+readBufSize)
-			copy(nb, c.in)
-			c.in = nb
-		}
-	}
-	tail := c.in[len(c.in):cap(c.in)]
+	tail := c.inTailLocked()
 	c.mu.Unlock()
 
 	n, err := c.transport.Read(tail)
@@ -716,7 +674,7 @@ func (c *Conn) handshakeLoop() error {
 			// waits for its Finished); otherwise in the background: over a
 			// synchronous transport the peer may already be writing to us.
 			// A failed write is kept for the next Write.
-			if c.sock != nil {
+			if c.raw != nil {
 				_ = c.flush()
 			} else {
 				c.flushAsync()
@@ -746,9 +704,6 @@ func (c *Conn) stepError(st cbridge.StepResult) error {
 	case cbridge.ErrZeroReturn:
 		return io.EOF
 	case cbridge.ErrSSL, cbridge.ErrSyscall:
-		if st.Errno != 0 && c.sock != nil {
-			return c.sock.readError(st.Errno)
-		}
 		var oe *Error
 		if errors.As(st.Err, &oe) && oe.HasReason("unexpected eof while reading") {
 			return &TruncatedError{Err: oe}
@@ -807,23 +762,14 @@ func (c *Conn) read(p []byte, until int) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	onSocket := c.sock != nil
 	for {
 		c.mu.Lock()
 		if n, err, ok := c.readReadyLocked(p, until); ok {
 			c.mu.Unlock()
 			return n, err
 		}
-		if onSocket && !c.reading {
-			n, err, ok, again := c.readSocketLocked(p, until)
-			if ok {
-				return n, err
-			}
-			onSocket = again
-			continue
-		}
 		seq := c.inSeq
-		n, err, finished, _ := c.readStepLocked(p, until)
+		n, err, finished := c.readStepLocked(p, until)
 		hasOut := len(c.out) > 0
 		c.unlockAndReport()
 		if hasOut {
@@ -864,9 +810,8 @@ func (c *Conn) readReadyLocked(p []byte, until int) (n int, err error, ok bool) 
 
 // readStepLocked runs one read step into p and reports the plaintext it got,
 // the read side's error and whether ReadUntilHandshake's handshake has
-// completed, and whether the step found the socket empty (FlagDrained).
-// c.mu is held and stays held.
-func (c *Conn) readStepLocked(p []byte, until int) (n int, err error, finished, drained bool) {
+// completed. c.mu is held and stays held.
+func (c *Conn) readStepLocked(p []byte, until int) (n int, err error, finished bool) {
 	dst := p
 	if len(p) < smallRead && c.readMore {
 		// The last read step left more behind: a step per small read
@@ -891,69 +836,7 @@ func (c *Conn) readStepLocked(p []byte, until int) (n int, err error, finished, 
 			c.writeErr = c.readErr
 		}
 	}
-	return n, c.readErr, until >= 0 && int(c.dones) > until, st.Flags&cbridge.FlagDrained != 0
-}
-
-// readSocketLocked runs read steps on the socket fast path inside Go's
-// poller (RawConn.Read) until one has something to return, waiting for the
-// socket between them. The poller forgets a readiness it saw before the
-// first step, so no separate look at the socket is needed before a wait, as
-// fill needs one. A step that adds events to report or output to send ends
-// the wait early, so that they are reported and sent now.
-//
-// It is called with c.mu held and returns with it released. ok reports
-// whether n and err are the read's result; if not, again reports whether
-// the read may come back here, or must take the general path (steps with
-// fill between them): when no step ran (the read deadline had passed, or
-// the transport is closed; a step still returns plaintext already here) or
-// a step wanted input without having found the socket empty.
-func (c *Conn) readSocketLocked(p []byte, until int) (n int, err error, ok, again bool) {
-	ran := false
-	undrained := false
-	c.reading = true
-	c.mu.Unlock()
-	rerr := c.sock.rc.Read(func(uintptr) bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		ran = true
-		if n, err, ok = c.readReadyLocked(p, until); ok {
-			return true
-		}
-		events, out := len(c.events), len(c.out)
-		var finished, drained bool
-		n, err, finished, drained = c.readStepLocked(p, until)
-		ok = n > 0 || err != nil || finished
-		if !ok && !drained {
-			// The step wants input without having found the socket
-			// empty: the poller may see no new edge for what is there,
-			// so wait the general way, which looks first.
-			undrained = true
-			return true
-		}
-		return ok || len(c.events) > events || len(c.out) > out
-	})
-	c.mu.Lock()
-	c.reading = false
-	c.bumpInputLocked()
-	hasOut := len(c.out) > 0
-	closed := c.closed
-	c.unlockAndReport()
-	if hasOut {
-		c.flushAsync()
-	}
-	switch {
-	case ok && n > 0:
-		return n, nil, true, false
-	case ok:
-		return 0, err, true, false
-	case undrained:
-		return 0, nil, false, false
-	case rerr != nil && ran && closed:
-		return 0, net.ErrClosed, true, false
-	case rerr != nil && ran:
-		return 0, rawReadError(rerr), true, false
-	}
-	return 0, nil, false, ran
+	return n, c.readErr, until >= 0 && int(c.dones) > until
 }
 
 // smallRead is the size under which a Read that follows a read step with
@@ -1011,7 +894,6 @@ func (c *Conn) Write(p []byte) (int, error) {
 				c.readErr = err
 			}
 		}
-		// On the socket fast path the records usually went out during the step.
 		queued := len(c.out) > 0
 		c.unlockAndReport()
 		if queued {
@@ -1103,8 +985,23 @@ func (c *Conn) Close() error {
 	c.mu.Lock()
 	c.ssl.Free()
 	c.ssl = nil
+	c.releaseWindowsLocked()
 	c.mu.Unlock()
 	return err
+}
+
+// releaseWindowsLocked gives the windows of a closed connection back to
+// their pools, except the input window while a read uses it (readRaw gives
+// it back). c.mu is held.
+func (c *Conn) releaseWindowsLocked() {
+	if !c.reading {
+		c.putInWindowLocked()
+	}
+	c.putOutWindowLocked() // a flush has taken its window out of c.out
+	if c.plainWin != nil {
+		plainWindows.Put(c.plainWin)
+		c.plainWin, c.plain = nil, nil
+	}
 }
 
 // CloseWrite sends close_notify and half-closes the transport when it can
@@ -1161,10 +1058,8 @@ func (c *Conn) flushShutdown() error {
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
 	c.mu.Lock()
-	buf := c.out
-	c.out = nil
-	win := c.batchWin
-	c.batchWin = nil
+	buf, win := c.out, c.outWin
+	c.out, c.outWin = nil, nil
 	c.flushing = len(buf) > 0
 	c.mu.Unlock()
 	var err error
@@ -1172,7 +1067,7 @@ func (c *Conn) flushShutdown() error {
 		_, err = c.transport.Write(buf)
 	}
 	if win != nil {
-		batchWindows.Put(win)
+		outWindows.Put(win)
 	}
 	if len(buf) > 0 {
 		c.mu.Lock()

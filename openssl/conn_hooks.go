@@ -19,12 +19,6 @@ func (h *connHooks) fail(err error) {
 	if h.hookErr == nil {
 		h.hookErr = err
 	}
-	var sa *SilentAbort
-	if errors.As(err, &sa) {
-		// Nothing more may reach the peer (no alert): keep the step's
-		// output from the socket so that dropIfSilent can discard it.
-		h.ssl.HoldOutput()
-	}
 }
 
 // SelectALPN decodes the client's offer and asks ConnConfig.SelectALPN.

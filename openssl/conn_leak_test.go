@@ -26,7 +26,7 @@ type leakEnv struct {
 }
 
 // handshakeOnce runs one connection over net.Pipe, or over loopback TCP
-// (every 5th, on the socket fast path) with ln: handshake, a byte each way,
+// (every 5th, read inside Go's poller) with ln: handshake, a byte each way,
 // close. Variant i also picks TLS 1.2 (every 4th), resumption with the
 // session of an earlier connection (every 10th, which also frees it), and a
 // handshake the server's ALPN callback fails (every 100th).

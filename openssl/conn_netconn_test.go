@@ -61,8 +61,9 @@ func rawTCP(t *testing.T) (srv, cli net.Conn) {
 // path (window BIO) even when the connection is a socket.
 type opaque struct{ net.Conn }
 
-// netTransports are the kinds of transport the table tests run over: TCP (the
-// socket fast path), TCP seen through another type (the general path), and
+// netTransports are the kinds of transport the table tests run over: TCP
+// (read inside Go's poller), TCP seen through another type (read through its
+// Read), and
 // net.Pipe (synchronous, no half-close).
 var netTransports = []struct {
 	name string
@@ -678,9 +679,7 @@ func TestConnErrorsAreSticky(t *testing.T) {
 // handshake reaches the peer only after OnHandshakeDone has run, so a side
 // that judges its peer there and aborts never sends its last flight (as
 // Node, which judges before writing it): a TLS 1.2 server's Finished, a
-// TLS 1.3 client's Finished. The peer's handshake then fails. On the socket
-// fast path handshake messages are queued for Go to send, not sent by
-// OpenSSL during the step.
+// TLS 1.3 client's Finished. The peer's handshake then fails.
 func TestConnLastFlightAfterHandshakeDone(t *testing.T) {
 	_, leaf := newPKI(t, testpki.Options{Key: testpki.ECDSAP256})
 	for _, tr := range netTransports {

@@ -56,8 +56,8 @@ var connOps = append(opsrun.ConnOps[*openssl.Conn](), []opsrun.Op[*openssl.Conn]
 
 // TestConnRandomOperations runs random sequences of Conn operations (reads,
 // writes, handshakes, renegotiations, key updates, half-close, close,
-// abort, ...) on both ends of TLS 1.2 and 1.3 connections over TCP (the
-// socket fast path) and net.Pipe (the window path), two goroutines per end,
+// abort, ...) on both ends of TLS 1.2 and 1.3 connections over TCP (read
+// inside Go's poller) and net.Pipe (read through its Read), two goroutines per end,
 // under -race: no operation may panic or hang, and afterwards every
 // goroutine has ended and every OpenSSL object is freed (opsrun).
 func TestConnRandomOperations(t *testing.T) {

@@ -4,84 +4,22 @@ import (
 	"errors"
 	"net"
 	"os"
-	"sync/atomic"
+	"sync"
 	"syscall"
-	"time"
-
-	"github.com/nodetls/nodetls/cbridge"
 )
 
-// The socket fast path. Over a *net.TCPConn or a stream *net.UnixConn the
-// engine lets OpenSSL read the socket itself and send to it directly: the
-// ciphertext moves between the kernel and OpenSSL's own buffers, without the
-// copies through Go's input and output windows, and one recv takes several
-// records (read-ahead). A Write of more than one record hands its records to
-// the socket together, one send per write step (cbridge.SendBatched), as a
-// send per record would cost a system call, a packet and a wake-up of the
-// peer each; a smaller Write's record is sent as OpenSSL makes it.
-// Nothing else changes: steps still run under c.mu and never block; waiting
-// still happens in Go, on Go's poller (syscall.RawConn), so deadlines, Close
-// and context cancellation behave as on the general path; output the socket
-// does not take at once is queued and written by flush with the transport's
-// Write, in order. Any other net.Conn (and one wrapped in another type) takes
-// the general path.
-
-// socketReadAhead is OpenSSL's read buffer size in socket mode; 0 keeps
-// OpenSSL's default, one full record and a little more, so one recv takes a
-// record. A bigger buffer takes more per recv but costs more than it saves:
-// before each record OpenSSL moves what is left in the buffer to its front.
-const socketReadAhead = 0
-
-// Callbacks (keylog, sessions, SNI, ...) run inside a step, while the
-// descriptor is held: like the Conn itself, a callback must not close the
-// transport (its Close would wait for the step to end).
-
-// socket is a Conn's fast path state. Its step fields are set and read under
-// c.mu only.
-type socket struct {
-	rc syscall.RawConn
-	c  *Conn
-
-	// Arguments and result of the step running inside rc.Control.
-	op   int
-	send int // cbridge.SendQueued, SendDirect or SendBatched
-	out  []byte
-	buf  []byte
-	res  cbridge.StepResult
-	ran  bool
-	ctl  func(fd uintptr)
-
-	// State of a wait for readability (one at a time, see fill).
-	peeked bool
-	wait   func(fd uintptr) bool
-	peeks  atomic.Uint64 // looks at the socket before a wait (tests)
-}
-
-// initSocket switches c to the socket fast path when its transport allows.
-func (c *Conn) initSocket() {
-	rc := rawSocket(c.transport)
-	if rc == nil {
-		return
-	}
-	s := &socket{rc: rc, c: c}
-	s.ctl = func(fd uintptr) {
-		s.res = c.ssl.StepFD(s.op, int(fd), s.send, s.out, s.buf)
-		s.ran = true
-	}
-	s.wait = func(fd uintptr) bool {
-		if !s.peeked {
-			// The step that found nothing ran before RawConn.Read reset the
-			// poller's readiness: look again now, or data that arrived in
-			// between would never wake us (the poller is edge-triggered).
-			s.peeked = true
-			s.peeks.Add(1)
-			return cbridge.SocketReadable(int(fd))
-		}
-		return true
-	}
-	c.ssl.SocketMode(socketReadAhead)
-	c.sock = s
-}
+// Sockets. Over a *net.TCPConn or a stream *net.UnixConn the engine reads the
+// socket with read(2) inside Go's poller (syscall.RawConn.Read) rather than
+// through the transport's Read: the poller's readiness is reset before the
+// first read, so a read that finds nothing waits at once, and the input
+// window goes back to its pool before the wait, so a connection waiting for
+// its peer holds no input buffer (nor an output buffer: see stepLocked).
+// Writes go through the transport's Write. Any other net.Conn, and one
+// wrapped in another type, is read through its Read into a window it keeps.
+//
+// Go does the socket I/O, not OpenSSL: an earlier design let OpenSSL recv
+// and send on the socket inside the engine's steps, and measured slower on
+// every workload of bench/ (see README, "Benchmarks").
 
 // rawSocket returns the raw connection of a TCP or Unix stream socket, nil
 // for any other transport.
@@ -109,27 +47,6 @@ func rawSocket(t net.Conn) syscall.RawConn {
 	return rc
 }
 
-// step runs one engine step on the socket. rc.Control keeps the descriptor
-// open (and its number ours) for the duration. If the transport has been
-// closed underneath the Conn, the step runs as if the stream had ended.
-func (s *socket) step(op int, out, buf []byte, send int) cbridge.StepResult {
-	s.op, s.out, s.buf, s.send, s.ran = op, out, buf, send, false
-	err := s.rc.Control(s.ctl)
-	res := s.res
-	s.res, s.out, s.buf = cbridge.StepResult{}, nil, nil
-	if err != nil || !s.ran {
-		return s.c.ssl.Step(op, nil, true, out, buf)
-	}
-	return res
-}
-
-// waitReadable waits on Go's poller until the socket has something to read,
-// within the transport's read deadline.
-func (s *socket) waitReadable() error {
-	s.peeked = false
-	return rawReadError(s.rc.Read(s.wait))
-}
-
 // rawReadError is err from RawConn.Read as the transport's Read reports it.
 func rawReadError(err error) error {
 	var oe *net.OpError
@@ -141,22 +58,94 @@ func rawReadError(err error) error {
 	return err
 }
 
-// readError is the error a failed recv makes, as the transport's Read would
-// have reported it.
-func (s *socket) readError(errno syscall.Errno) error {
-	t := s.c.transport
-	return &net.OpError{Op: "read", Net: t.LocalAddr().Network(), Source: t.LocalAddr(), Addr: t.RemoteAddr(),
-		Err: os.NewSyscallError("read", errno)}
+// inWindows holds input windows: a connection over a socket takes one to
+// read into and gives it back once a read finds nothing and no input is left
+// (readRaw), so a connection waiting for its peer holds none.
+var inWindows = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
+
+// inTailLocked returns in's free space for the next read, at least
+// minReadRoom bytes: unconsumed input moves to the front, and in grows when
+// that is not enough. c.mu is held and c.reading is set.
+func (c *Conn) inTailLocked() []byte {
+	if c.in == nil {
+		c.inWin = inWindows.Get().(*[]byte)
+		c.in, c.inOff = (*c.inWin)[:0], 0
+	}
+	if c.inOff == len(c.in) {
+		c.in, c.inOff = c.in[:0], 0
+	}
+	if cap(c.in)-len(c.in) < minReadRoom {
+		if c.inOff > 0 {
+			n := copy(c.in[:cap(c.in)], c.in[c.inOff:])
+			c.in, c.inOff = c.in[:n], 0
+		}
+		if cap(c.in)-len(c.in) < minReadRoom {
+			nb := make([]byte, len(c.in), len(c.in)+readBufSize)
+			copy(nb, c.in)
+			c.putInWindowLocked()
+			c.in = nb
+		}
+	}
+	return c.in[len(c.in):cap(c.in)]
 }
 
-// directWriteOKLocked reports whether a step may send straight to the
-// socket: nothing older is queued or being written, the transport has not failed,
-// and the write deadline has not passed (a write must then fail, as the
-// transport's would). c.mu is held.
-func (c *Conn) directWriteOKLocked() bool {
-	if c.flushing || len(c.out) > 0 || c.broken != nil {
-		return false
+// putInWindowLocked gives in's window back to inWindows if it came from
+// there; in no longer refers to it. c.mu is held.
+func (c *Conn) putInWindowLocked() {
+	if c.inWin == nil {
+		return
 	}
-	dl := c.writeDeadline.Load()
-	return dl == 0 || time.Now().UnixNano() < dl
+	inWindows.Put(c.inWin)
+	c.inWin = nil
+	c.in, c.inOff = nil, 0
+}
+
+// readRaw reads the socket into in's free space from inside Go's poller
+// (RawConn.Read): the poller's readiness is reset before the first read, so
+// a read that finds nothing can wait without another look. A read that finds
+// nothing gives the input window back while no input is left. c.reading is
+// set; c.mu is not held.
+func (c *Conn) readRaw() error {
+	var n int
+	var rerr error
+	err := c.raw.Read(func(fd uintptr) bool {
+		c.mu.Lock()
+		tail := c.inTailLocked()
+		c.mu.Unlock()
+		for {
+			n, rerr = syscall.Read(int(fd), tail)
+			if rerr != syscall.EINTR {
+				break
+			}
+		}
+		if rerr == syscall.EAGAIN {
+			c.mu.Lock()
+			if c.inOff == len(c.in) {
+				c.putInWindowLocked()
+			}
+			c.mu.Unlock()
+			return false
+		}
+		return true
+	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		// Close left the window to this read.
+		c.putInWindowLocked()
+		return net.ErrClosed
+	}
+	switch {
+	case err != nil:
+		return rawReadError(err)
+	case rerr != nil:
+		t := c.transport
+		return &net.OpError{Op: "read", Net: t.LocalAddr().Network(), Source: t.LocalAddr(), Addr: t.RemoteAddr(),
+			Err: os.NewSyscallError("read", rerr)}
+	case n == 0:
+		c.inEOF = true
+	default:
+		c.in = c.in[:len(c.in)+n]
+	}
+	return nil
 }

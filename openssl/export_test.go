@@ -18,11 +18,9 @@ func Steps(c *Conn) uint64 {
 // Writers reports how many Writes are in progress on c.
 func Writers(c *Conn) int64 { return int64(c.writers.Load()) }
 
-// SocketPeeks reports how many times c has looked at its socket for data
-// before waiting on Go's poller (socket fast path only).
-func SocketPeeks(c *Conn) uint64 {
-	if c.sock == nil {
-		return 0
-	}
-	return c.sock.peeks.Load()
+// Buffers reports whether c holds an input and an output buffer.
+func Buffers(c *Conn) (in, out bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return cap(c.in) > 0, cap(c.out) > 0
 }

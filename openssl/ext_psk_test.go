@@ -418,7 +418,7 @@ func TestInteropPSKOpenSSL(t *testing.T) {
 }
 
 // A callback that fails with a SilentAbort ends the handshake without a
-// word to the peer, on the socket fast path as over net.Pipe: a TLS 1.3
+// word to the peer, over TCP as over net.Pipe: a TLS 1.3
 // client whose PSK callback aborts sends no ClientHello, and a server whose
 // PSK callback aborts sends no alert (the client sees the connection end).
 func TestPSKSilentAbort(t *testing.T) {

@@ -20,10 +20,11 @@ import (
 // byte and wait in Read, as a server's handler and its client do; the Go
 // heap and the C heap (OpenSSL's objects and buffers) must each grow by less
 // than a bound per connection. Both sockets together measure about 9-14 KiB
-// of Go heap and 56-60 KiB of C heap; the bounds fail if server sockets miss
-// the socket fast path (then 89 KiB of Go heap for buffers each), if an idle
-// connection keeps its output window (9 KiB each) or OpenSSL its record
-// buffers (about 34 KiB each).
+// of Go heap and 56-60 KiB of C heap; the bounds fail if an idle connection
+// keeps its input window (64 KiB each: server sockets must be read inside
+// Go's poller, which gives the window back before waiting) or its output
+// window (about 115 KiB each), or OpenSSL its record buffers (about 34 KiB
+// each).
 //
 // Not parallel: it reads process-wide heap figures.
 func TestIdleConnectionMemory(t *testing.T) {

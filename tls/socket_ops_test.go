@@ -68,7 +68,7 @@ func TestSocketRandomOperations(t *testing.T) {
 			if seed%2 == 1 {
 				version = "TLSv1.2"
 			}
-			pipe := seed%4 >= 2 // net.Pipe: the general (window BIO) path; TCP: the socket fast path
+			pipe := seed%4 >= 2 // net.Pipe: read through its Read; TCP: read inside Go's poller
 			var sraw, craw net.Conn
 			if pipe {
 				sraw, craw = net.Pipe()
