@@ -241,10 +241,9 @@ func TestRenegotiationWriterOnly(t *testing.T) {
 
 // A client that has read a HelloRequest and, in the same read, the data
 // after it starts its handshake at its next Read or Write: OpenSSL leaves
-// the handshake for later while read-ahead holds unread data (so only over a
-// socket, where nodetls reads ahead). Data the server sends meanwhile arrives
-// before the ServerHello: the client's Write keeps it for Read instead of
-// failing the connection with "unexpected record".
+// the handshake for later while unread data waits. Data the server sends
+// meanwhile arrives before the ServerHello: the client's Write keeps it for
+// Read instead of failing the connection with "unexpected record".
 func TestRenegotiationHelloRequestThenClientWrite(t *testing.T) {
 	r := renegPair(t, "tcp", openssl.ContextOptions{}, openssl.ContextOptions{}, openssl.ConnConfig{}, openssl.ConnConfig{})
 	x, y, z := randomBytes(100), randomBytes(200), randomBytes(300)
