@@ -108,7 +108,6 @@ type sessionCache struct {
 	m                  map[string]*openssl.Session
 	news, hits, misses int
 	lastHit            *openssl.Session
-	disableLookups     bool
 }
 
 func newSessionCache(t testing.TB) *sessionCache {

@@ -20,9 +20,8 @@ type verifyScenario struct {
 	caPEM     []byte // the client's trust store ("" = empty store)
 	crlPEM    []byte
 	partial   bool
-	wantName  string // VerifyCodeName of the client's result
-	wantText  string // OpenSSL's text for it (checked against s_client in the interop test)
-	leafDER   []byte
+	wantName  string   // VerifyCodeName of the client's result
+	wantText  string   // OpenSSL's text for it (checked against s_client in the interop test)
 	chainDERs [][]byte // PeerCertificateChain, when checked
 }
 

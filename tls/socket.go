@@ -73,7 +73,6 @@ type Socket struct {
 	sessionReady   bool // secureConnect happened: sessions may be delivered
 	keylog         replayEvent
 	ocsp           replayEvent
-	ocspSeen       bool
 	errorFns       []func(error)
 	pendingErrs    []error
 	secureFns      []func()

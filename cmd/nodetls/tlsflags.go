@@ -52,17 +52,6 @@ func addContextFlags(fs *flag.FlagSet, c *contextFlags) {
 	fs.Var(&c.psk, "psk", "pre-shared key `IDENTITY=HEXKEY`")
 }
 
-// wasSet reports whether the flag name was given on the command line.
-func wasSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == name {
-			set = true
-		}
-	})
-	return set
-}
-
 // pskEntry is one --psk IDENTITY=HEXKEY.
 type pskEntry struct {
 	identity string
