@@ -976,7 +976,7 @@ func (c *Conn) Close() error {
 	}
 	c.closed = true
 	c.mu.Unlock()
-	if pending {
+	if pending && !c.flushNoWait() {
 		_ = c.transport.SetWriteDeadline(time.Now().Add(closeTimeout))
 		_ = c.flush()
 	}
@@ -1002,6 +1002,43 @@ func (c *Conn) releaseWindowsLocked() {
 		plainWindows.Put(c.plainWin)
 		c.plainWin, c.plain = nil, nil
 	}
+}
+
+// flushNoWait writes pending output to a socket without waiting (its
+// descriptor is non-blocking) and reports whether all of it went; false for
+// other transports, whose writes may block. Close uses it so that a
+// close_notify that the socket takes at once needs no write deadline (a
+// timer of Go's poller).
+func (c *Conn) flushNoWait() bool {
+	if c.raw == nil {
+		return false
+	}
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.out) > 0 && c.broken == nil {
+		var n int
+		var werr error
+		if err := c.raw.Control(func(fd uintptr) {
+			n, werr = syscall.Write(int(fd), c.out)
+		}); err != nil {
+			return false
+		}
+		if werr == syscall.EINTR {
+			continue
+		}
+		if werr != nil || n <= 0 {
+			return false // flush waits, or meets the error
+		}
+		c.sends++
+		c.out = c.out[n:]
+	}
+	if len(c.out) > 0 {
+		return false
+	}
+	c.putOutWindowLocked()
+	return true
 }
 
 // CloseWrite sends close_notify and half-closes the transport when it can
