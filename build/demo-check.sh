@@ -18,8 +18,12 @@ if [ $# -eq 0 ]; then
 fi
 command -v openssl >/dev/null || { echo "demo-check: openssl (the CLI) is required" >&2; exit 1; }
 
-# Is there a demo verb? The usage lists the verbs, one per line.
-if ! "$@" help 2>&1 | grep -Eq '^[[:space:]]+demo([[:space:]]|$)'; then
+# Is there a demo verb? The usage lists the verbs, one per line. The usage is
+# read whole before grep looks at it: grep -q stops at the first match, and a
+# command still writing to the pipe would then fail with EPIPE, which
+# pipefail would report as "no demo verb".
+usage=$("$@" help 2>&1)
+if ! grep -Eq '^[[:space:]]+demo([[:space:]]|$)' <<<"$usage"; then
   echo "demo-check: !!! demo verb not present: demo check NOT run !!!" >&2
   exit 2
 fi
