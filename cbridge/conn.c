@@ -57,7 +57,6 @@ static int win_write(BIO *b, const char *data, int len) {
         memcpy(c->ovf + c->ovf_len, data, n);
         c->ovf_len += n;
     }
-    c->produced += (size_t)len;
     return len;
 }
 
@@ -401,7 +400,6 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
     c->out = out;
     c->out_cap = out_cap;
     c->out_len = 0;
-    c->produced = 0;
     c->step_flags = 0;
     c->eof_read = 0;
 

@@ -18,7 +18,6 @@ typedef struct nt_conn {
     /* Output that did not fit in the window: C memory, drained by Go. */
     unsigned char *ovf;
     size_t ovf_len, ovf_off, ovf_cap;
-    size_t produced;
     /* Application data read by a write step during a TLS 1.2 renegotiation
      * (OpenSSL accepts it only from SSL_read): C memory, handed out by the
      * next read step before anything else. */
