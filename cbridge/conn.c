@@ -393,6 +393,24 @@ static void release_idle_buffers(SSL *s) {
         SSL_free_buffers(s);
 }
 
+/* starved reports whether a read step leaves OpenSSL unable to go on
+ * without more input: the step ended wanting input or with nothing held
+ * back, all the window is taken, no plaintext and no record data (not even
+ * part of a record) wait in OpenSSL or the stash, and no handshake is under
+ * way or about to start (a client's SSL_read starts a renegotiation that a
+ * HelloRequest asked for without reading anything). */
+static int starved(SSL *s, nt_conn *c, const nt_step *st) {
+    if (st->ssl_err != SSL_ERROR_NONE && st->ssl_err != SSL_ERROR_WANT_READ)
+        return 0;
+    if (c->in_off != c->in_len || c->in_eof || c->stash_len != c->stash_off)
+        return 0;
+    if (SSL_pending(s) > 0 || SSL_has_pending(s))
+        return 0;
+    if (SSL_get_shutdown(s) & SSL_RECEIVED_SHUTDOWN)
+        return 0;
+    return !SSL_in_init(s) && !SSL_renegotiate_pending(s) && !c->reneg_deferred;
+}
+
 static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_cap,
                     unsigned char *buf, size_t buf_len) {
     nt_step st;
@@ -442,8 +460,12 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
             break;
         }
         st.ret = (long)done;
-        if (done == 0 && st.ssl_err == SSL_ERROR_WANT_READ)
+        if (starved(s, c, &st)) {
+            c->step_flags |= NT_F_STARVED;
             release_idle_buffers(s);
+        } else if (done == 0 && st.ssl_err == SSL_ERROR_WANT_READ) {
+            release_idle_buffers(s);
+        }
         break;
     }
     case NT_OP_WRITE:
@@ -453,6 +475,10 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
         st.ret = ret == 1 ? (long)n : -1;
         if (ret != 1)
             set_error(s, &st, ret);
+        /* A write leaves the read side as it was, unless it ran a
+         * renegotiation: the next read may still wait for input first. */
+        if (starved(s, c, &st))
+            c->step_flags |= NT_F_STARVED;
         break;
     case NT_OP_SHUTDOWN:
         /* SSL_shutdown refuses to run in the middle of a handshake. */

@@ -58,6 +58,9 @@ const (
 	// FlagMore (read steps): the step filled its buffer and OpenSSL holds
 	// more input, plaintext or ciphertext in the window.
 	FlagMore = int(C.NT_F_MORE)
+	// FlagStarved (read and write steps): OpenSSL holds nothing it could
+	// read on and took all the input; a read step needs more input first.
+	FlagStarved = int(C.NT_F_STARVED)
 )
 
 // NewSSL makes an SSL from ctx with a window BIO, in server (accept) or client

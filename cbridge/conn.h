@@ -64,6 +64,11 @@ enum {
     /* A read step filled its buffer and OpenSSL holds more input
      * (plaintext, or ciphertext in the window): the next read need not wait. */
     NT_F_MORE = 32,
+    /* A read or write step left OpenSSL with nothing to read on: no
+     * plaintext, no record data, no input in the window, no handshake to
+     * start. A read step before more input arrives would find nothing, so
+     * the next one may wait for input first. */
+    NT_F_STARVED = 64,
 };
 
 #define NT_STASH_MAX (1024 * 1024)

@@ -57,6 +57,7 @@ type Conn struct {
 	plain    []byte          // plaintext a small read took and has not handed out yet
 	plainWin *[]byte         // plain's window, from plainWindows
 	readMore bool            // the last read step filled its buffer and left input behind
+	starved  bool            // the last step left OpenSSL nothing to read on without more input (FlagStarved)
 	sends    uint64          // writes of ciphertext to the transport
 	steps    uint64          // engine steps run (cgo calls into OpenSSL's record layer)
 	readErr  error           // sticky: io.EOF after close_notify, or a fatal TLS error
@@ -352,6 +353,7 @@ func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 	st := c.ssl.Step(op, c.in[c.inOff:], c.inEOF, win, buf)
 	c.inOff += st.InUsed
 	c.steps++
+	c.starved = st.Flags&cbridge.FlagStarved != 0
 	if st.InUsed > 0 {
 		// OpenSSL's state moved: a goroutine waiting for input retries its step.
 		c.bumpInputLocked()
@@ -769,6 +771,14 @@ func (c *Conn) read(p []byte, until int) (int, error) {
 			return n, err
 		}
 		seq := c.inSeq
+		if c.starved && c.inOff == len(c.in) && !c.inEOF {
+			// A step now would find nothing: wait for input first.
+			c.mu.Unlock()
+			if err := c.fill(seq); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		n, err, finished := c.readStepLocked(p, until)
 		hasOut := len(c.out) > 0
 		c.unlockAndReport()
