@@ -49,20 +49,27 @@ type Conn struct {
 	reading  bool            // a goroutine is reading the transport into in's free space
 	flushing bool            // a goroutine is writing output taken from out
 	raw      syscall.RawConn // the transport's socket, read inside Go's poller (nil: another net.Conn)
-	inWin    *[]byte         // in's array when it is a window from inWindows
-	progress chan struct{}   // closed (and cleared) when inSeq moves; made by waiters
-	inEOF    bool            // the transport has ended
-	out      []byte          // ciphertext waiting to be flushed
-	outWin   *[]byte         // out's array when it is a window from outWindows
-	plain    []byte          // plaintext a small read took and has not handed out yet
-	plainWin *[]byte         // plain's window, from plainWindows
-	readMore bool            // the last read step filled its buffer and left input behind
-	starved  bool            // the last step left OpenSSL nothing to read on without more input (FlagStarved)
-	sends    uint64          // writes of ciphertext to the transport
-	steps    uint64          // engine steps run (cgo calls into OpenSSL's record layer)
-	readErr  error           // sticky: io.EOF after close_notify, or a fatal TLS error
-	writeErr error           // sticky: a failed write leaves the stream unusable
-	broken   error           // sticky: the transport's Write failed, nothing more can be sent
+
+	// readRaw's function for RawConn.Read and its results, used only by the
+	// goroutine that has set reading.
+	rawRead func(fd uintptr) bool
+	rawN    int
+	rawErr  error
+
+	inWin    *[]byte       // in's array when it is a window from inWindows
+	progress chan struct{} // closed (and cleared) when inSeq moves; made by waiters
+	inEOF    bool          // the transport has ended
+	out      []byte        // ciphertext waiting to be flushed
+	outWin   *[]byte       // out's array when it is a window from outWindows
+	plain    []byte        // plaintext a small read took and has not handed out yet
+	plainWin *[]byte       // plain's window, from plainWindows
+	readMore bool          // the last read step filled its buffer and left input behind
+	starved  bool          // the last step left OpenSSL nothing to read on without more input (FlagStarved)
+	sends    uint64        // writes of ciphertext to the transport
+	steps    uint64        // engine steps run (cgo calls into OpenSSL's record layer)
+	readErr  error         // sticky: io.EOF after close_notify, or a fatal TLS error
+	writeErr error         // sticky: a failed write leaves the stream unusable
+	broken   error         // sticky: the transport's Write failed, nothing more can be sent
 	closed   bool
 	hookErr  error // an error raised by a callback during the current step
 	starts   uint32
@@ -222,6 +229,8 @@ func newConn(transport net.Conn, ctx *Context, cfg ConnConfig, server bool) (*Co
 	}
 	c.ssl = ssl
 	c.raw = rawSocket(transport)
+	// Made once: a function value made per read would cost allocations.
+	c.rawRead = c.rawReadFD
 	if err := c.configure(); err != nil {
 		ssl.Free()
 		return nil, err
@@ -402,7 +411,7 @@ func (c *Conn) reserveOut(n int) {
 const outWindowSize = writeChunk + (writeChunk/512)*recordOverlay + controlRoom
 
 // outWindows holds output windows between writes.
-var outWindows = sync.Pool{New: func() any { b := make([]byte, outWindowSize); return &b }}
+var outWindows = sync.Pool{New: func() any { return newWindow(outWindowSize) }}
 
 // takeOutWindowLocked makes c.out, which is empty, a window of
 // outWindowSize bytes. c.mu is held.
@@ -856,7 +865,7 @@ const smallRead = 2048
 
 // plainWindows holds the plaintext windows of small reads. A window goes back
 // once its plaintext has been read, so an idle connection holds none.
-var plainWindows = sync.Pool{New: func() any { b := make([]byte, 16384); return &b }}
+var plainWindows = sync.Pool{New: func() any { return newWindow(16384) }}
 
 // takePlainLocked moves plaintext from c.plain to p and returns how much;
 // the window goes back to plainWindows once it is empty. c.mu is held.

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -61,7 +62,18 @@ func rawReadError(err error) error {
 // inWindows holds input windows: a connection over a socket takes one to
 // read into and gives it back once a read finds nothing and no input is left
 // (readRaw), so a connection waiting for its peer holds none.
-var inWindows = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
+var inWindows = sync.Pool{New: func() any { return newWindow(readBufSize) }}
+
+// windowsMade counts the windows the pools have had to make (the tests
+// tell them from allocations per read or write, which there should be none).
+var windowsMade atomic.Uint64
+
+// newWindow makes a window of size bytes for a pool.
+func newWindow(size int) *[]byte {
+	windowsMade.Add(1)
+	b := make([]byte, size)
+	return &b
+}
 
 // inTailLocked returns in's free space for the next read, at least
 // minReadRoom bytes: unconsumed input moves to the front, and in grows when
@@ -106,28 +118,9 @@ func (c *Conn) putInWindowLocked() {
 // nothing gives the input window back while no input is left. c.reading is
 // set; c.mu is not held.
 func (c *Conn) readRaw() error {
-	var n int
-	var rerr error
-	err := c.raw.Read(func(fd uintptr) bool {
-		c.mu.Lock()
-		tail := c.inTailLocked()
-		c.mu.Unlock()
-		for {
-			n, rerr = syscall.Read(int(fd), tail)
-			if rerr != syscall.EINTR {
-				break
-			}
-		}
-		if rerr == syscall.EAGAIN {
-			c.mu.Lock()
-			if c.inOff == len(c.in) {
-				c.putInWindowLocked()
-			}
-			c.mu.Unlock()
-			return false
-		}
-		return true
-	})
+	c.rawN, c.rawErr = 0, nil
+	err := c.raw.Read(c.rawRead)
+	n, rerr := c.rawN, c.rawErr
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -148,4 +141,29 @@ func (c *Conn) readRaw() error {
 		c.in = c.in[:len(c.in)+n]
 	}
 	return nil
+}
+
+// rawReadFD is readRaw's function for RawConn.Read: one read(2) into in's
+// free space, its result left in rawN and rawErr. It reports false (wait
+// for the socket to be readable, then call again) when the read finds
+// nothing, after giving the input window back if no input is left.
+func (c *Conn) rawReadFD(fd uintptr) bool {
+	c.mu.Lock()
+	tail := c.inTailLocked()
+	c.mu.Unlock()
+	for {
+		c.rawN, c.rawErr = syscall.Read(int(fd), tail)
+		if c.rawErr != syscall.EINTR {
+			break
+		}
+	}
+	if c.rawErr == syscall.EAGAIN {
+		c.mu.Lock()
+		if c.inOff == len(c.in) {
+			c.putInWindowLocked()
+		}
+		c.mu.Unlock()
+		return false
+	}
+	return true
 }

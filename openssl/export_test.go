@@ -24,3 +24,7 @@ func Buffers(c *Conn) (in, out bool) {
 	defer c.mu.Unlock()
 	return cap(c.in) > 0, cap(c.out) > 0
 }
+
+// WindowsMade returns how many windows the engine's pools have made: two
+// allocations each (the bytes and the pointer the pool holds).
+func WindowsMade() uint64 { return windowsMade.Load() }
