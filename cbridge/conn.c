@@ -380,7 +380,8 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
 }
 
 /* release_idle_buffers frees OpenSSL's record buffers (about 34 KiB) when a
- * read step found nothing and Go is about to wait for the peer: an idle
+ * read step leaves OpenSSL nothing to read on, and when Go is about to wait
+ * for the peer after other steps (nt_conn_release_buffers): an idle
  * connection then holds none, while a busy one keeps them (unlike
  * SSL_MODE_RELEASE_BUFFERS, which frees them after every record).
  * SSL_free_buffers keeps buffers that hold part of a record; before 3.0.14
@@ -392,6 +393,8 @@ static void release_idle_buffers(SSL *s) {
     if (ok && !SSL_in_init(s))
         SSL_free_buffers(s);
 }
+
+void nt_conn_release_buffers(SSL *s) { release_idle_buffers(s); }
 
 /* starved reports whether a read step leaves OpenSSL unable to go on
  * without more input: the step ended wanting input or with nothing held

@@ -170,6 +170,16 @@ func stepOpName(op int) string {
 	return "SSL step"
 }
 
+// ReleaseBuffers frees OpenSSL's record buffers unless they hold part of a
+// record (or a handshake is under way): for a connection about to wait for
+// its peer, so that an idle connection holds none.
+func (s *SSL) ReleaseBuffers() {
+	if s == nil || s.p == nil {
+		return
+	}
+	C.nt_conn_release_buffers(s.p)
+}
+
 // TakeOverflow copies ciphertext that did not fit in the output window into dst.
 func (s *SSL) TakeOverflow(dst []byte) int {
 	if s == nil || s.p == nil || len(dst) == 0 {

@@ -65,6 +65,7 @@ type Conn struct {
 	plainWin *[]byte       // plain's window, from plainWindows
 	readMore bool          // the last read step filled its buffer and left input behind
 	starved  bool          // the last step left OpenSSL nothing to read on without more input (FlagStarved)
+	bufHeld  bool          // a step other than a read step ran since the last read step: OpenSSL may hold record buffers
 	sends    uint64        // writes of ciphertext to the transport
 	steps    uint64        // engine steps run (cgo calls into OpenSSL's record layer)
 	readErr  error         // sticky: io.EOF after close_notify, or a fatal TLS error
@@ -363,6 +364,10 @@ func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 	c.inOff += st.InUsed
 	c.steps++
 	c.starved = st.Flags&cbridge.FlagStarved != 0
+	// A read step that leaves OpenSSL nothing frees its record buffers
+	// itself; after other steps, a wait for input frees them
+	// (releaseBuffersLocked).
+	c.bufHeld = op != cbridge.OpRead
 	if st.InUsed > 0 {
 		// OpenSSL's state moved: a goroutine waiting for input retries its step.
 		c.bumpInputLocked()
@@ -583,6 +588,7 @@ func (c *Conn) fill(seq uint64) error {
 		}
 		return err
 	}
+	c.releaseBuffersLocked()
 	tail := c.inTailLocked()
 	c.mu.Unlock()
 
@@ -603,6 +609,17 @@ func (c *Conn) fill(seq uint64) error {
 		return net.ErrClosed
 	}
 	return err
+}
+
+// releaseBuffersLocked frees OpenSSL's record buffers before a wait for
+// input if a step other than a read step has run since the last read step
+// (a read step that leaves OpenSSL nothing frees them itself): so a
+// connection waiting for its peer, or idle, holds none. c.mu is held.
+func (c *Conn) releaseBuffersLocked() {
+	if c.bufHeld && c.ssl != nil && !c.closed {
+		c.ssl.ReleaseBuffers()
+		c.bufHeld = false
+	}
 }
 
 // waitProgress waits for ch to close, or for the write deadline to pass.

@@ -146,7 +146,9 @@ func (c *Conn) readRaw() error {
 // rawReadFD is readRaw's function for RawConn.Read: one read(2) into in's
 // free space, its result left in rawN and rawErr. It reports false (wait
 // for the socket to be readable, then call again) when the read finds
-// nothing, after giving the input window back if no input is left.
+// nothing, after giving the input window back if no input is left and
+// OpenSSL's record buffers if a write may have taken them since the last
+// read step.
 func (c *Conn) rawReadFD(fd uintptr) bool {
 	c.mu.Lock()
 	tail := c.inTailLocked()
@@ -162,6 +164,7 @@ func (c *Conn) rawReadFD(fd uintptr) bool {
 		if c.inOff == len(c.in) {
 			c.putInWindowLocked()
 		}
+		c.releaseBuffersLocked()
 		c.mu.Unlock()
 		return false
 	}
