@@ -396,12 +396,13 @@ static void release_idle_buffers(SSL *s) {
 
 void nt_conn_release_buffers(SSL *s) { release_idle_buffers(s); }
 
-/* starved reports whether a read step leaves OpenSSL unable to go on
- * without more input: the step ended wanting input or with nothing held
- * back, all the window is taken, no plaintext and no record data (not even
- * part of a record) wait in OpenSSL or the stash, and no handshake is under
- * way or about to start (a client's SSL_read starts a renegotiation that a
- * HelloRequest asked for without reading anything). */
+/* starved reports whether a read or write step leaves OpenSSL unable to
+ * read on without more input: the step did not fail (a read step may have
+ * ended wanting input), all the window is taken, no plaintext and no record
+ * data (not even part of a record) wait in OpenSSL or the stash, no
+ * close_notify has come, and no handshake is under way or about to start (a
+ * client's SSL_read starts a renegotiation that a HelloRequest asked for
+ * without reading anything). */
 static int starved(SSL *s, nt_conn *c, const nt_step *st) {
     if (st->ssl_err != SSL_ERROR_NONE && st->ssl_err != SSL_ERROR_WANT_READ)
         return 0;

@@ -64,8 +64,9 @@ func rawReadError(err error) error {
 // (readRaw), so a connection waiting for its peer holds none.
 var inWindows = sync.Pool{New: func() any { return newWindow(readBufSize) }}
 
-// windowsMade counts the windows the pools have had to make (the tests
-// tell them from allocations per read or write, which there should be none).
+// windowsMade counts the windows the pools have had to make: tests tell
+// them apart from allocations per read or write, of which there should be
+// none.
 var windowsMade atomic.Uint64
 
 // newWindow makes a window of size bytes for a pool.
