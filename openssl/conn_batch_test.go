@@ -2,6 +2,9 @@ package openssl_test
 
 import (
 	"io"
+	"math/rand/v2"
+	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -333,4 +336,122 @@ func TestConcurrentReaders(t *testing.T) {
 			assert.Equal(t, want, got)
 		})
 	}
+}
+
+// TestRecordsArriveInPieces runs request/response over TCP through a relay
+// that passes the bytes on in pieces of 1 to 9 bytes, each its own write, so
+// records (and their headers) arrive split at every point: every Read must
+// wait for the rest of a record and then return it whole, in order, and a
+// Read that waits after a Write must still get the answer (a step that finds
+// only part of a record leaves OpenSSL with something to read on; a wait
+// that follows a Write frees the record buffers, which must keep the part
+// of a record they hold).
+func TestRecordsArriveInPieces(t *testing.T) {
+	_, leaf := newPKI(t, testpki.Options{Key: testpki.ECDSAP256})
+	sctx := serverContext(t, leaf, openssl.ContextOptions{})
+	for _, max := range []openssl.ProtocolVersion{openssl.TLS1_3, openssl.TLS1_2} {
+		t.Run(max.String(), func(t *testing.T) {
+			cctx := clientContext(t, leaf.CAPEM, openssl.ContextOptions{MaxVersion: max})
+			craw, sraw := piecewiseRelay(t)
+			srv, cli, serr, cerr := handshakePair(t, sraw, craw, sctx, cctx, openssl.ConnConfig{},
+				openssl.ConnConfig{ServerName: "localhost"})
+			require.NoError(t, serr)
+			require.NoError(t, cerr)
+			served := make(chan error, 1)
+			go func() {
+				// Echo: a 2-byte length, then that many bytes, back.
+				var hdr [2]byte
+				for {
+					if _, err := io.ReadFull(srv, hdr[:]); err != nil {
+						served <- err
+						return
+					}
+					msg := make([]byte, int(hdr[0])<<8|int(hdr[1]))
+					if _, err := io.ReadFull(srv, msg); err != nil {
+						served <- err
+						return
+					}
+					if _, err := srv.Write(append(hdr[:], msg...)); err != nil {
+						served <- err
+						return
+					}
+				}
+			}()
+			rng := rand.New(rand.NewPCG(7, uint64(max)))
+			for i := range 60 {
+				n := 1 + rng.IntN(3000)
+				msg := make([]byte, 2+n)
+				msg[0], msg[1] = byte(n>>8), byte(n)
+				for j := 2; j < len(msg); j++ {
+					msg[j] = byte(i*7 + j)
+				}
+				_, err := cli.Write(msg)
+				require.NoError(t, err)
+				got := make([]byte, len(msg))
+				_, err = io.ReadFull(cli, got)
+				require.NoError(t, err, "round %d", i)
+				require.Equal(t, msg, got, "round %d", i)
+			}
+			t.Logf("steps: client %d server %d", openssl.Steps(cli), openssl.Steps(srv))
+			require.NoError(t, cli.Close())
+			assert.ErrorIs(t, <-served, io.EOF)
+		})
+	}
+}
+
+// piecewiseRelay returns the two ends of a TCP path through a relay that
+// copies each direction in pieces of 1 to 9 bytes, one write each.
+func piecewiseRelay(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	pair := func() (a, b net.Conn) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer ln.Close()
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			c, _ := ln.Accept()
+			accepted <- c
+		}()
+		a, err = net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		b = <-accepted
+		require.NotNil(t, b)
+		return a, b
+	}
+	client, relayIn := pair()
+	relayOut, server := pair()
+	var wg sync.WaitGroup
+	relay := func(dst, src net.Conn, seed uint64) {
+		defer wg.Done()
+		rng := rand.New(rand.NewPCG(seed, seed))
+		buf := make([]byte, 4096)
+		for {
+			n, err := src.Read(buf)
+			for p := buf[:n]; len(p) > 0; {
+				k := min(len(p), 1+rng.IntN(9))
+				if _, werr := dst.Write(p[:k]); werr != nil {
+					return
+				}
+				p = p[k:]
+			}
+			if err != nil {
+				// Pass the end on: the reader sees what the writer did.
+				if tc, ok := dst.(*net.TCPConn); ok {
+					_ = tc.CloseWrite()
+				}
+				return
+			}
+		}
+	}
+	wg.Add(2)
+	go relay(relayOut, relayIn, 1)
+	go relay(relayIn, relayOut, 2)
+	t.Cleanup(func() {
+		client.Close()
+		server.Close()
+		relayIn.Close()
+		relayOut.Close()
+		wg.Wait()
+	})
+	return client, server
 }
