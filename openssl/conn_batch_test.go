@@ -403,23 +403,8 @@ func TestRecordsArriveInPieces(t *testing.T) {
 // copies each direction in pieces of 1 to 9 bytes, one write each.
 func piecewiseRelay(t *testing.T) (client, server net.Conn) {
 	t.Helper()
-	pair := func() (a, b net.Conn) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		defer ln.Close()
-		accepted := make(chan net.Conn, 1)
-		go func() {
-			c, _ := ln.Accept()
-			accepted <- c
-		}()
-		a, err = net.Dial("tcp", ln.Addr().String())
-		require.NoError(t, err)
-		b = <-accepted
-		require.NotNil(t, b)
-		return a, b
-	}
-	client, relayIn := pair()
-	relayOut, server := pair()
+	relayIn, client := rawTCP(t)
+	server, relayOut := rawTCP(t)
 	var wg sync.WaitGroup
 	relay := func(dst, src net.Conn, seed uint64) {
 		defer wg.Done()
@@ -447,10 +432,9 @@ func piecewiseRelay(t *testing.T) (client, server net.Conn) {
 	go relay(relayOut, relayIn, 1)
 	go relay(relayIn, relayOut, 2)
 	t.Cleanup(func() {
-		client.Close()
-		server.Close()
-		relayIn.Close()
-		relayOut.Close()
+		for _, c := range []net.Conn{client, server, relayIn, relayOut} {
+			c.Close()
+		}
 		wg.Wait()
 	})
 	return client, server
