@@ -18,6 +18,7 @@ type extContender struct {
 	name string
 	argv []string // program and leading arguments
 	pki  *pki
+	aead bool // the program has an aead mode
 }
 
 func (e *extContender) Name() string { return e.name }
@@ -43,6 +44,13 @@ func (e *extContender) RoundTrips(w workload, n, reply int) (result, error) {
 	args := append([]string{"rr"}, e.common(w)...)
 	args = append(args, "-count", strconv.Itoa(n), "-reply", strconv.Itoa(reply))
 	return e.run(args)
+}
+
+func (e *extContender) AEAD(n int64, chunk int) (result, error) {
+	if !e.aead {
+		return result{}, errNoAEAD
+	}
+	return e.run([]string{"aead", "-bytes", strconv.FormatInt(n, 10), "-chunk", strconv.Itoa(chunk)})
 }
 
 func (e *extContender) run(args []string) (result, error) {

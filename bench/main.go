@@ -12,6 +12,7 @@ package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -36,7 +37,7 @@ var workloads = []workload{
 // job is one measured line of the report.
 type job struct {
 	w    workload
-	kind string // "c2s", "s2c", "handshake" or "rr"
+	kind string // "c2s", "s2c", "handshake", "rr" or "aead"
 }
 
 func (j job) String() string {
@@ -47,6 +48,8 @@ func (j job) String() string {
 		return j.w.name + " server→client"
 	case "rr":
 		return j.w.name + " round trips"
+	case "aead":
+		return "AES-128-GCM seal+open, 1 thread"
 	}
 	return j.w.name + " handshakes"
 }
@@ -76,7 +79,7 @@ func main() {
 	readSize := flag.Int("read", 0, "bytes per read in throughput runs (0: -chunk; node reads what arrives)")
 	hs := flag.Int("handshakes", 1000, "handshakes per handshake run (0 skips them)")
 	only := flag.String("contenders", "nodetls,crypto/tls,C,node", "contenders to run, comma-separated; also nodetls-api (nodetls through package tls: tls.Socket on both ends), nodetls-wrapped (nodetls over a TCP connection wrapped in another type), nodetls+crypto/tls and crypto/tls+nodetls (mixed pairs, client+server)")
-	kinds := flag.String("jobs", "c2s,s2c,handshake", "job kinds to run: c2s, s2c (bulk transfer), handshake; also rr (request/response on one connection; see README)")
+	kinds := flag.String("jobs", "c2s,s2c,handshake", "job kinds to run: c2s, s2c (bulk transfer), handshake; also rr (request/response on one connection) and aead (the cipher alone: C's OpenSSL against Go's); see README")
 	rts := flag.Int("roundtrips", 20000, "request/response round trips per rr run (0 skips them)")
 	reply := flag.Int("reply", 2048, "bytes per reply in rr runs (requests are 64 bytes)")
 	versions := flag.String("versions", "1.3,1.2", "TLS versions to run")
@@ -122,14 +125,14 @@ func main() {
 		cs = append(cs, &goContender{name: "nodetls-wrapped", setup: nodetlsWrappedSetup, pki: p})
 	}
 	if want["crypto/tls"] {
-		cs = append(cs, &goContender{name: "crypto/tls", setup: gotlsSetup, pki: p})
+		cs = append(cs, &goContender{name: "crypto/tls", setup: gotlsSetup, pki: p, aead: goAEAD})
 	}
 	if want["C"] {
 		bin, err := buildC(dir)
 		if err != nil {
 			fatal(err)
 		}
-		cs = append(cs, &extContender{name: "C", argv: []string{bin}, pki: p})
+		cs = append(cs, &extContender{name: "C", argv: []string{bin}, pki: p, aead: true})
 	}
 	nodeVersion := ""
 	if want["node"] {
@@ -151,11 +154,16 @@ func main() {
 			continue
 		}
 		for _, k := range strings.Split(*kinds, ",") {
-			if k == "handshake" && *hs == 0 || k == "rr" && *rts == 0 {
+			k = strings.TrimSpace(k)
+			if k == "handshake" && *hs == 0 || k == "rr" && *rts == 0 || k == "aead" {
 				continue
 			}
-			jobs = append(jobs, job{w: w, kind: strings.TrimSpace(k)})
+			jobs = append(jobs, job{w: w, kind: k})
 		}
+	}
+	// The cipher alone is the same for every version: one line.
+	if slices.Contains(strings.Split(*kinds, ","), "aead") {
+		jobs = append(jobs, job{w: workloads[0], kind: "aead"})
 	}
 
 	fmt.Printf("nodetls bench: %s, %s per run, %d-byte writes, %d-byte reads, %d handshakes per run, %d round trips of 64 / %d bytes per run, %d rounds\n",
@@ -195,13 +203,18 @@ func main() {
 					r, err = c.Handshakes(j.w, *hs)
 				case "rr":
 					r, err = c.RoundTrips(j.w, *rts, *reply)
+				case "aead":
+					r, err = c.AEAD(total, *chunk)
+					if errors.Is(err, errNoAEAD) {
+						continue
+					}
 				default:
 					r, err = c.Throughput(j.w, j.kind, total, *chunk, *readSize)
 				}
 				if err != nil {
 					fatal(fmt.Errorf("%s, %s: %w", c.Name(), j, err))
 				}
-				if err := check(c.Name(), j.w, r); err != nil {
+				if err := check(c.Name(), j, r); err != nil {
 					fatal(err)
 				}
 				work := float64(r.handshakes)
@@ -232,7 +245,14 @@ func main() {
 }
 
 // check makes sure a run negotiated what the workload asked for.
-func check(name string, w workload, r result) error {
+func check(name string, j job, r result) error {
+	w := j.w
+	if j.kind == "aead" {
+		if r.cipher != "AES-128-GCM" {
+			return fmt.Errorf("%s sealed with %q, want AES-128-GCM", name, r.cipher)
+		}
+		return nil
+	}
 	wantCipher, wantVersion := w.cipher, "TLSv1.3"
 	if name == "crypto/tls" || strings.HasPrefix(name, "crypto/tls+") { // the client end reports
 		wantCipher = w.goName
@@ -270,7 +290,8 @@ func report(jobs []job, cs []contender, samples [][][]float64) {
 		hdr = append(hdr, c.Name())
 		idx[c.Name()] = i
 	}
-	ratios := [][2]string{{"nodetls", "C"}, {"nodetls", "crypto/tls"}, {"nodetls", "node"}}
+	// C/crypto/tls: how far OpenSSL itself is from crypto/tls on the same job.
+	ratios := [][2]string{{"nodetls", "C"}, {"nodetls", "crypto/tls"}, {"nodetls", "node"}, {"C", "crypto/tls"}}
 	var have [][2]string
 	for _, r := range ratios {
 		_, a := idx[r[0]]
@@ -286,10 +307,19 @@ func report(jobs []job, cs []contender, samples [][][]float64) {
 		med := make([]float64, len(cs))
 		for ci := range cs {
 			med[ci] = median(samples[ji][ci])
+			if len(samples[ji][ci]) == 0 {
+				row = append(row, "-") // the contender does not run this job
+				continue
+			}
 			row = append(row, fmt.Sprintf("%.0f", med[ci]))
 		}
 		for _, r := range have {
-			row = append(row, fmt.Sprintf("%.2f", med[idx[r[0]]]/med[idx[r[1]]]))
+			a, b := med[idx[r[0]]], med[idx[r[1]]]
+			if a == 0 || b == 0 {
+				row = append(row, "-")
+				continue
+			}
+			row = append(row, fmt.Sprintf("%.2f", a/b))
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 	}

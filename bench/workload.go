@@ -49,6 +49,10 @@ type contender interface {
 	// reply whole, and again. It is timed from the end of both handshakes
 	// until the client has the last reply.
 	RoundTrips(w workload, n, reply int) (result, error)
+	// AEAD seals and opens bytes in chunk-sized records with the cipher
+	// alone (AES-128-GCM), on one thread, no TLS: the cryptography of a bulk
+	// transfer of bytes. errNoAEAD if the contender has no cipher of its own.
+	AEAD(bytes int64, chunk int) (result, error)
 }
 
 // rrRequest is the size of a request in RoundTrips (as the C program's
@@ -69,6 +73,8 @@ type goContender struct {
 	// server end of w.
 	setup setupFunc
 	pki   *pki
+	// aead runs the aead job; nil if the contender's cipher is another's.
+	aead func(bytes int64, chunk int) (result, error)
 }
 
 func (g *goContender) Name() string { return g.name }
@@ -128,6 +134,16 @@ func (g *goContender) Throughput(w workload, dir string, bytes int64, chunk, rea
 func (g *goContender) RoundTrips(w workload, n, reply int) (result, error) {
 	cpu0 := cpuTime()
 	r, err := g.roundTrips(w, n, reply)
+	r.cpu = cpuTime() - cpu0
+	return r, err
+}
+
+func (g *goContender) AEAD(bytes int64, chunk int) (result, error) {
+	if g.aead == nil {
+		return result{}, errNoAEAD
+	}
+	cpu0 := cpuTime()
+	r, err := g.aead(bytes, chunk)
 	r.cpu = cpuTime() - cpu0
 	return r, err
 }
