@@ -20,8 +20,7 @@ func (c *Conn) Abort() error {
 	c.mu.Unlock()
 	err := c.transport.Close()
 	c.mu.Lock()
-	c.ssl.Free()
-	c.ssl = nil
+	c.freeSSLLocked()
 	c.mu.Unlock()
 	return err
 }
