@@ -379,18 +379,22 @@ nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int
     return step(s, c, op, out, out_cap, buf, buf_len);
 }
 
-/* nt_conn_release_buffers frees OpenSSL's record buffers (about 34 KiB) when
- * Go finds the connection idle: an idle connection then holds none, while a
- * busy one keeps them (unlike SSL_MODE_RELEASE_BUFFERS, which frees them
- * after every record). SSL_free_buffers keeps buffers that hold part of a
- * record; before 3.0.14 it did not always (CVE-2024-4741), so older versions
- * keep their buffers. Returns 1 if OpenSSL now holds no record buffers. */
-int nt_conn_release_buffers(SSL *s) {
+/* release_idle_buffers frees OpenSSL's record buffers (about 34 KiB) when a
+ * read step leaves OpenSSL nothing to read on, and when Go is about to wait
+ * for the peer after other steps (nt_conn_release_buffers): an idle
+ * connection then holds none, while a busy one keeps them (unlike
+ * SSL_MODE_RELEASE_BUFFERS, which frees them after every record).
+ * SSL_free_buffers keeps buffers that hold part of a record; before 3.0.14
+ * it did not always (CVE-2024-4741), so older versions keep their buffers. */
+static void release_idle_buffers(SSL *s) {
     static int ok = -1;
     if (ok < 0)
         ok = OpenSSL_version_num() >= 0x300000e0L;
-    return ok && !SSL_in_init(s) && SSL_free_buffers(s) == 1;
+    if (ok && !SSL_in_init(s))
+        SSL_free_buffers(s);
 }
+
+void nt_conn_release_buffers(SSL *s) { release_idle_buffers(s); }
 
 /* starved reports whether a read or write step leaves OpenSSL unable to
  * read on without more input: the step did not fail (a read step may have
@@ -460,8 +464,12 @@ static nt_step step(SSL *s, nt_conn *c, int op, unsigned char *out, size_t out_c
             break;
         }
         st.ret = (long)done;
-        if (starved(s, c, &st))
+        if (starved(s, c, &st)) {
             c->step_flags |= NT_F_STARVED;
+            release_idle_buffers(s);
+        } else if (done == 0 && st.ssl_err == SSL_ERROR_WANT_READ) {
+            release_idle_buffers(s);
+        }
         break;
     }
     case NT_OP_WRITE:

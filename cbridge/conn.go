@@ -171,13 +171,13 @@ func stepOpName(op int) string {
 }
 
 // ReleaseBuffers frees OpenSSL's record buffers unless they hold part of a
-// record (or a handshake is under way): for a connection found idle, so that
-// an idle connection holds none. It reports whether OpenSSL now holds none.
-func (s *SSL) ReleaseBuffers() bool {
+// record (or a handshake is under way): for a connection about to wait for
+// its peer, so that an idle connection holds none.
+func (s *SSL) ReleaseBuffers() {
 	if s == nil || s.p == nil {
-		return false
+		return
 	}
-	return C.nt_conn_release_buffers(s.p) == 1
+	C.nt_conn_release_buffers(s.p)
 }
 
 // TakeOverflow copies ciphertext that did not fit in the output window into dst.

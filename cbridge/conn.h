@@ -93,6 +93,6 @@ void nt_conn_free(SSL *s);
 nt_step nt_conn_step(SSL *s, int op, const unsigned char *in, size_t in_len, int in_eof,
                      unsigned char *out, size_t out_cap, unsigned char *buf, size_t buf_len);
 size_t nt_conn_take_overflow(SSL *s, unsigned char *dst, size_t cap);
-int nt_conn_release_buffers(SSL *s);
+void nt_conn_release_buffers(SSL *s);
 
 #endif

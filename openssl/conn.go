@@ -65,11 +65,7 @@ type Conn struct {
 	plainWin *[]byte       // plain's window, from plainWindows
 	readMore bool          // the last read step filled its buffer and left input behind
 	starved  bool          // the last step left OpenSSL nothing to read on without more input (FlagStarved)
-	bufHeld  bool          // a step ran since the record buffers were last freed: OpenSSL may hold them
-	idle     *time.Timer   // frees the record buffers of a connection found idle (idleCheck)
-	idleRuns bool          // idle is running
-	idleArm  uint64        // steps at the last point where the connection may have become idle
-	releases uint64        // times the record buffers were freed
+	bufHeld  bool          // a step other than a read step ran since the last read step: OpenSSL may hold record buffers
 	sends    uint64        // writes of ciphertext to the transport
 	steps    uint64        // engine steps run (cgo calls into OpenSSL's record layer)
 	readErr  error         // sticky: io.EOF after close_notify, or a fatal TLS error
@@ -368,12 +364,10 @@ func (c *Conn) stepLocked(op int, buf []byte, outRoom int) cbridge.StepResult {
 	c.inOff += st.InUsed
 	c.steps++
 	c.starved = st.Flags&cbridge.FlagStarved != 0
-	c.bufHeld = true
-	if op == cbridge.OpRead && (c.starved || st.Ret <= 0 && st.SSLError == cbridge.ErrWantRead) || c.reading {
-		// Nothing more to read without input, or a step while a reader
-		// waits for it: the connection may now be idle.
-		c.idlePointLocked()
-	}
+	// A read step that leaves OpenSSL nothing frees its record buffers
+	// itself; after other steps, a wait for input frees them
+	// (releaseBuffersLocked).
+	c.bufHeld = op != cbridge.OpRead
 	if st.InUsed > 0 {
 		// OpenSSL's state moved: a goroutine waiting for input retries its step.
 		c.bumpInputLocked()
@@ -594,7 +588,7 @@ func (c *Conn) fill(seq uint64) error {
 		}
 		return err
 	}
-	c.idlePointLocked()
+	c.releaseBuffersLocked()
 	tail := c.inTailLocked()
 	c.mu.Unlock()
 
@@ -617,57 +611,14 @@ func (c *Conn) fill(seq uint64) error {
 	return err
 }
 
-// idleBufferTime is how often a connection that may be idle looks whether
-// it is. It may be idle after a read step that leaves OpenSSL nothing to
-// read on, before a wait for the peer, and after a step taken while a reader
-// waits (idlePointLocked). The first such point starts a timer; when it
-// fires, the connection frees OpenSSL's record buffers (about 34 KiB) if no
-// step has run since the last such point. So a connection that waits for its
-// peer, or has nothing to do, holds none after at most idleBufferTime, while
-// a connection that goes on (request and response, a stream) keeps them
-// rather than freeing and allocating them for every message: it loses them
-// at most once per idleBufferTime, when the timer finds it between a message
-// and the next. Marking a point costs no clock reading and no timer change.
-const idleBufferTime = 50 * time.Millisecond
-
-// idlePointLocked marks a point after which the connection may be idle, and
-// starts the idle timer unless it runs. c.mu is held.
-func (c *Conn) idlePointLocked() {
-	if !c.bufHeld || c.closed {
-		return
-	}
-	c.idleArm = c.steps
-	if c.idleRuns {
-		return
-	}
-	c.idleRuns = true
-	if c.idle == nil {
-		c.idle = time.AfterFunc(idleBufferTime, c.idleCheck)
-		return
-	}
-	c.idle.Reset(idleBufferTime)
-}
-
-// idleCheck is the idle timer's function: it frees the record buffers if no
-// step has run since the last idle point. Otherwise the connection is busy,
-// and its next idle point starts the timer again.
-func (c *Conn) idleCheck() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.idleRuns = false
-	if c.idleArm == c.steps {
-		c.releaseBuffersLocked()
-	}
-}
-
-// releaseBuffersLocked frees OpenSSL's record buffers if a step may have
-// taken them since they were last freed. OpenSSL keeps buffers that hold
-// part of a record, and all of them during a handshake: then they count as
-// held until a later idle timer frees them. c.mu is held.
+// releaseBuffersLocked frees OpenSSL's record buffers before a wait for
+// input if a step other than a read step has run since the last read step
+// (a read step that leaves OpenSSL nothing frees them itself): so a
+// connection waiting for its peer, or idle, holds none. c.mu is held.
 func (c *Conn) releaseBuffersLocked() {
-	if c.bufHeld && c.ssl != nil && !c.closed && c.ssl.ReleaseBuffers() {
+	if c.bufHeld && c.ssl != nil && !c.closed {
+		c.ssl.ReleaseBuffers()
 		c.bufHeld = false
-		c.releases++
 	}
 }
 
@@ -1068,20 +1019,11 @@ func (c *Conn) Close() error {
 	err := c.transport.Close()
 	// Wait for a goroutine inside a step to leave it, then free.
 	c.mu.Lock()
-	c.freeSSLLocked()
+	c.ssl.Free()
+	c.ssl = nil
 	c.releaseWindowsLocked()
 	c.mu.Unlock()
 	return err
-}
-
-// freeSSLLocked frees the SSL object of a closed connection and stops its
-// idle timer. c.mu is held.
-func (c *Conn) freeSSLLocked() {
-	c.ssl.Free()
-	c.ssl = nil
-	if c.idle != nil {
-		c.idle.Stop()
-	}
 }
 
 // releaseWindowsLocked gives the windows of a closed connection back to

@@ -20,7 +20,8 @@ func (c *Conn) Abort() error {
 	c.mu.Unlock()
 	err := c.transport.Close()
 	c.mu.Lock()
-	c.freeSSLLocked()
+	c.ssl.Free()
+	c.ssl = nil
 	c.mu.Unlock()
 	return err
 }

@@ -148,8 +148,8 @@ func (c *Conn) readRaw() error {
 // free space, its result left in rawN and rawErr. It reports false (wait
 // for the socket to be readable, then call again) when the read finds
 // nothing, after giving the input window back if no input is left and
-// marking an idle point: the idle timer frees OpenSSL's record buffers if
-// the wait lasts (idlePointLocked).
+// OpenSSL's record buffers if a write may have taken them since the last
+// read step.
 func (c *Conn) rawReadFD(fd uintptr) bool {
 	c.mu.Lock()
 	tail := c.inTailLocked()
@@ -165,7 +165,7 @@ func (c *Conn) rawReadFD(fd uintptr) bool {
 		if c.inOff == len(c.in) {
 			c.putInWindowLocked()
 		}
-		c.idlePointLocked()
+		c.releaseBuffersLocked()
 		c.mu.Unlock()
 		return false
 	}

@@ -25,15 +25,6 @@ func Buffers(c *Conn) (in, out bool) {
 	return cap(c.in) > 0, cap(c.out) > 0
 }
 
-// RecordBuffers reports whether OpenSSL may hold record buffers for c (a
-// step has run since they were last freed), and how many times they have
-// been freed.
-func RecordBuffers(c *Conn) (held bool, releases uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.bufHeld, c.releases
-}
-
 // WindowsMade returns how many windows the engine's pools have made: two
 // allocations each (the bytes and the pointer the pool holds).
 func WindowsMade() uint64 { return windowsMade.Load() }
