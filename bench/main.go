@@ -149,12 +149,15 @@ func main() {
 	}
 
 	var jobs []job
+	var kindList []string
+	for _, k := range strings.Split(*kinds, ",") {
+		kindList = append(kindList, strings.TrimSpace(k))
+	}
 	for _, w := range workloads {
 		if !slices.Contains(strings.Split(*versions, ","), w.version) {
 			continue
 		}
-		for _, k := range strings.Split(*kinds, ",") {
-			k = strings.TrimSpace(k)
+		for _, k := range kindList {
 			if k == "handshake" && *hs == 0 || k == "rr" && *rts == 0 || k == "aead" {
 				continue
 			}
@@ -162,7 +165,7 @@ func main() {
 		}
 	}
 	// The cipher alone is the same for every version: one line.
-	if slices.Contains(strings.Split(*kinds, ","), "aead") {
+	if slices.Contains(kindList, "aead") {
 		jobs = append(jobs, job{w: workloads[0], kind: "aead"})
 	}
 
