@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # writer-perf.sh — where a bulk transfer's writing end spends its CPU, nodetls
 # against crypto/tls, with the reading end crypto/tls in both (README,
-# "Benchmarks"). Needs perf (and the right to use it) and a C compiler for the
-# bench; run from bench/. Samples per run at 2,000 Hz, TLS 1.3 client→server.
+# "Benchmarks"). Needs perf (and the right to use it) and what the bench needs
+# to build (Go, cgo, libssl-dev); run from bench/. Samples per run at 2,000 Hz,
+# TLS 1.3 client→server.
 #
 #   ./writer-perf.sh [BYTES] [RUNS]      (defaults: 2GiB 2)
 set -euo pipefail
